@@ -1,0 +1,32 @@
+# repradar: two commands on a fresh machine — `make demo` and `make test`.
+# Needs only python3 (3.11) and pip; uv is bootstrapped into ~/.local/bin if missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv
+STAMP := $(VENV)/.synced
+
+.PHONY: demo test lint bench clean
+
+$(UV):
+	$(PYTHON) -m pip install --user --quiet "uv==0.13.9"
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/repradar demo
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/generate_speed.py
+
+clean:
+	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""Shared fixtures: companies generated once per session through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.contract import DATE, TABLES, TIMESTAMP
+
+REPO = Path(__file__).resolve().parents[1]
+REPRADAR = str(Path(sys.executable).parent / "repradar")
+AS_OF = "2026-10-31"
+
+
+def run_repradar(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the installed `repradar` entry point as a user would."""
+    result = subprocess.run([REPRADAR, *args], capture_output=True, text=True, cwd=REPO)
+    if check and result.returncode != 0:
+        raise AssertionError(f"repradar {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def generate_company(out: Path, *extra: str) -> Path:
+    run_repradar("generate", "--out", str(out), "--as-of", AS_OF, *extra)
+    return out
+
+
+def read_exports(directory: Path) -> dict[str, pd.DataFrame]:
+    """Read a clean CSV company with the contract's date and timestamp columns parsed."""
+    frames = {}
+    for name, table in TABLES.items():
+        dates = [c for c, kind in table.columns.items() if kind in (DATE, TIMESTAMP)]
+        frames[name] = pd.read_csv(
+            directory / f"{name}.csv",
+            parse_dates=dates,
+            keep_default_na=False,
+            na_values=[""],
+            dtype={c: str for c in table.columns if c not in dates},
+        )
+    return frames
+
+
+@pytest.fixture(scope="session")
+def company_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default-size company (150 reps, 36 months) of seed 7."""
+    return generate_company(tmp_path_factory.mktemp("company"), "--seed", "7")
+
+
+@pytest.fixture(scope="session")
+def company(company_dir: Path) -> dict[str, pd.DataFrame]:
+    return read_exports(company_dir)
+
+
+@pytest.fixture(scope="session")
+def truth(company_dir: Path) -> dict[str, pd.DataFrame]:
+    truth_dir = company_dir / "_truth"
+    return {p.stem: pd.read_csv(p) for p in truth_dir.glob("*.csv")}
+
+
+@pytest.fixture(scope="session")
+def summary(company_dir: Path) -> dict:
+    return json.loads((company_dir / "_truth" / "summary.json").read_text())
