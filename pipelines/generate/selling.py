@@ -74,12 +74,25 @@ def sample_lifecycles(
     close_day = starts[np.arange(n), last_stage] + durations[np.arange(n), last_stage]
     won = ~failed_anywhere
 
-    quarter_end = quarter_end_day(close_day)
-    in_last_month = (quarter_end - close_day) < 28
-    push = won & in_last_month & (rng.random(n) < P.QUARTER_END_PUSH_PROBABILITY)
-    close_day = np.where(push, quarter_end - rng.integers(0, 5, size=n), close_day)
-    close_day = np.maximum(close_day, entered.max(axis=1))
+    close_day = _bunch_at_quarter_end(rng, close_day, won, entered.max(axis=1))
     return Lifecycles(entered=entered.astype(np.int32), close_day=close_day, won=won)
+
+
+def _bunch_at_quarter_end(
+    rng: np.random.Generator, close_day: np.ndarray, won: np.ndarray, last_entry: np.ndarray
+) -> np.ndarray:
+    """Reps push wins due late in a quarter to its last days, and pull in early ones."""
+    n = len(close_day)
+    quarter_end = quarter_end_day(close_day)
+    previous_end = quarter_end_day(close_day - 92)
+    previous_end = np.where(
+        previous_end >= close_day, quarter_end_day(close_day - 120), previous_end
+    )
+    target_end = np.where(close_day - previous_end <= 21, previous_end, quarter_end)
+    late_or_early = (quarter_end - close_day < 28) | (close_day - previous_end <= 21)
+    move = won & late_or_early & (rng.random(n) < P.QUARTER_END_PUSH_PROBABILITY)
+    moved = target_end - rng.integers(0, 5, size=n)
+    return np.where(move & (moved >= last_entry), moved, close_day)
 
 
 def sample_amounts(
