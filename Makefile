@@ -5,6 +5,8 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 STAMP := $(VENV)/.synced
+# Trust the platform's certificate store (registries behind a company proxy or mirror).
+export UV_SYSTEM_CERTS ?= 1
 
 .PHONY: demo test lint bench clean
 

@@ -9,7 +9,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.contract import ACTIVITY_TYPES, STAGES, TABLES, TERMINATION_TYPES
+from pipelines.contract import (
+    ACTIVITY_TYPES,
+    JOB_CHANGE_TYPES,
+    SEGMENTS,
+    STAGES,
+    TABLES,
+    TERMINATION_TYPES,
+)
 
 DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -86,6 +93,8 @@ def test_value_sets_are_the_contract_ones(company: dict[str, pd.DataFrame]) -> N
     assert set(company["crm_opportunity_stage_history"]["stage"]) == set(STAGES)
     assert set(company["crm_activities"]["activity_type"]) == set(ACTIVITY_TYPES)
     assert set(company["hr_employees"]["termination_type"].dropna()) == set(TERMINATION_TYPES)
+    assert set(company["hr_job_history"]["change_type"]) == set(JOB_CHANGE_TYPES)
+    assert set(company["crm_accounts"]["segment"]) == set(SEGMENTS)
 
 
 def test_dates_are_in_a_possible_order(company: dict[str, pd.DataFrame]) -> None:

@@ -14,10 +14,6 @@ def to_day(value: dt.date) -> int:
     return (value - EPOCH).days
 
 
-def to_date(day: int) -> dt.date:
-    return EPOCH + dt.timedelta(days=int(day))
-
-
 def end_of_previous_month(today: dt.date) -> dt.date:
     return today.replace(day=1) - dt.timedelta(days=1)
 
@@ -63,10 +59,3 @@ class Calendar:
     def random_days(self, rng: np.random.Generator, index: int, n: int) -> np.ndarray:
         """n uniformly random days inside month `index`."""
         return rng.integers(self.start(index), self.end(index) + 1, size=n)
-
-    def month_index(self, days: np.ndarray) -> np.ndarray:
-        """The simulation month index of each day (vectorised; days before the grid < 0)."""
-        dates = np.asarray(days, dtype="int64").astype("datetime64[D]")
-        months = dates.astype("datetime64[M]").astype("int64")
-        first = np.datetime64(self._month(0), "M").astype("int64")
-        return months - first

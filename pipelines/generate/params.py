@@ -6,8 +6,6 @@ so a reader can see what the generator assumes without reading the simulation lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 # Index order of segments everywhere in the generator: SMB, Mid-Market, Enterprise.
@@ -93,15 +91,6 @@ BACKFILL_MEAN_MONTHS = 1.5
 SURVEY_RESPONSE_RATE = 0.8
 SURVEY_MONTHS = (3, 6, 9, 12)
 REVIEW_MONTHS = (6, 12)
-
-
-@dataclass(frozen=True)
-class CompanySize:
-    """What the user asked for on the command line."""
-
-    reps: int = 150
-    months: int = 36
-    seed: int = 42
 
 
 def band_midpoint(level: np.ndarray, segment: np.ndarray, year_offset: np.ndarray) -> np.ndarray:

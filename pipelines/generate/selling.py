@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipelines.contract import OPEN_STAGES
+
 from . import params as P
 
-N_OPEN_STAGES = 5
+N_OPEN_STAGES = len(OPEN_STAGES)
 NOT_ENTERED = np.iinfo(np.int32).min  # sentinel day for a stage never entered
 LEAD_SOURCES = np.array(["Inbound", "Outbound", "Partner", "Event", "Referral"])
 LEAD_SOURCE_SHARE = np.array([0.34, 0.30, 0.14, 0.10, 0.12])

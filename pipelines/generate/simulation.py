@@ -39,11 +39,9 @@ ACTIVITY_TYPE_SHARE = np.array(
         [0.30, 0.32, 0.26, 0.12],
     ]
 )
-MEETING, VISIT = 2, 3
 ACCOUNT_ACTIVITIES_PER_MONTH = 12.0
 TEAM_ACTIVITIES_PER_MONTH = 1.5
 SECONDS_PER_DAY = 86_400
-INVOLUNTARY = {"Performance": 0, "Restructuring": 1}
 TERM_VOLUNTARY, TERM_INVOLUNTARY = 1, 2
 
 
@@ -818,7 +816,8 @@ class Company:
     def _dismiss(self, reps: np.ndarray, day: np.ndarray, att6: np.ndarray, month: int) -> None:
         p = self.people
         p["term_day"][reps], p["term_type"][reps] = day, TERM_INVOLUNTARY
-        p["term_reason"][reps] = np.where(att6 < 0.6, "Performance", "Restructuring")
+        performance, restructuring = P.INVOLUNTARY_REASONS
+        p["term_reason"][reps] = np.where(att6 < 0.6, performance, restructuring)
         self._depart(reps, day, voluntary=False, month=month)
 
     def _depart(self, reps: np.ndarray, day: np.ndarray, voluntary: bool, month: int) -> None:
