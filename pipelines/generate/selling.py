@@ -86,10 +86,7 @@ def _bunch_at_quarter_end(
     """Reps push wins due late in a quarter to its last days, and pull in early ones."""
     n = len(close_day)
     quarter_end = quarter_end_day(close_day)
-    previous_end = quarter_end_day(close_day - 92)
-    previous_end = np.where(
-        previous_end >= close_day, quarter_end_day(close_day - 120), previous_end
-    )
+    previous_end = quarter_end_day(quarter_end - 95)  # quarters are 90-92 days long
     target_end = np.where(close_day - previous_end <= 21, previous_end, quarter_end)
     late_or_early = (quarter_end - close_day < 28) | (close_day - previous_end <= 21)
     move = won & late_or_early & (rng.random(n) < P.QUARTER_END_PUSH_PROBABILITY)
