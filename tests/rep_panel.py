@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipelines.generate.summary import is_rep
+
 HORIZON = pd.Timedelta(days=91)
-
-
-def reps(employees: pd.DataFrame) -> pd.DataFrame:
-    return employees[employees["job_title"].str.contains("Account Executive")]
 
 
 def _asof(panel: pd.DataFrame, events: pd.DataFrame, on: str, columns: list[str]) -> pd.DataFrame:
@@ -30,7 +28,7 @@ def _asof(panel: pd.DataFrame, events: pd.DataFrame, on: str, columns: list[str]
 
 def rep_month_panel(company: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per active rep per month-end with pay gap, engagement, team and outcome."""
-    people = reps(company["hr_employees"])
+    people = company["hr_employees"][is_rep(company["hr_employees"])]
     month_ends = sorted(company["sales_quotas"]["period_end"].unique())
     panel = pd.concat([people.assign(month_end=me) for me in month_ends], ignore_index=True)
     active = (panel["hire_date"] <= panel["month_end"]) & ~(
@@ -68,10 +66,7 @@ def _team_exits_before(panel: pd.DataFrame, company: dict[str, pd.DataFrame]) ->
         company["hr_employees"][["employee_id", "termination_type", "job_title"]],
         on="employee_id",
     )
-    exits = exits[
-        (exits["termination_type"] == "voluntary")
-        & exits["job_title"].str.contains("Account Executive")
-    ]
+    exits = exits[(exits["termination_type"] == "voluntary") & is_rep(exits)]
     counts = []
     for team, month_end in zip(panel["team"], panel["month_end"], strict=True):
         same = exits[exits["team"] == team]["effective_date"]

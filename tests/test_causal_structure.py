@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from pipelines.generate.params import DRIVERS, EXIT_REASONS
+from pipelines.generate.summary import annual_voluntary_attrition, is_rep
 from tests.rep_panel import exit_rate, rep_month_panel
 
 
@@ -33,17 +34,8 @@ def test_teammates_of_leavers_leave_more(panel: pd.DataFrame) -> None:
 
 
 def test_annual_voluntary_attrition_is_typical_of_sales(company) -> None:
-    employees = company["hr_employees"]
-    reps = employees[employees["job_title"].str.contains("Account Executive")]
-    month_ends = sorted(company["sales_quotas"]["period_end"].unique())
-    headcount = [
-        ((reps["hire_date"] <= me) & ~(reps["termination_date"] <= me)).sum() for me in month_ends
-    ]
-    window_start = month_ends[0] - pd.offsets.MonthBegin(1)
-    exits = (
-        (reps["termination_type"] == "voluntary") & (reps["termination_date"] >= window_start)
-    ).sum()
-    annual = exits / (sum(headcount) / len(headcount)) * 12 / len(month_ends)
+    month_ends = company["sales_quotas"]["period_end"]
+    annual = annual_voluntary_attrition(company, month_ends.max(), month_ends.nunique())
     assert 0.15 <= annual <= 0.35
 
 
@@ -136,8 +128,7 @@ def handover_outcomes(company: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def test_survey_response_is_about_eighty_percent(company) -> None:
     surveys = company["hr_engagement_surveys"]
-    reps = company["hr_employees"]
-    reps = reps[reps["job_title"].str.contains("Account Executive")]
+    reps = company["hr_employees"][is_rep(company["hr_employees"])]
     rounds = surveys.groupby(surveys["survey_date"].dt.to_period("Q"))
     rates = []
     for quarter, answers in rounds:

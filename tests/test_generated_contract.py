@@ -17,6 +17,7 @@ from pipelines.contract import (
     TABLES,
     TERMINATION_TYPES,
 )
+from pipelines.generate.summary import is_rep
 
 DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -126,6 +127,5 @@ def test_closed_flags_agree_with_stage(company: dict[str, pd.DataFrame]) -> None
 def test_every_rep_has_monthly_quotas(company: dict[str, pd.DataFrame]) -> None:
     quotas = company["sales_quotas"]
     assert (quotas["period_end"] - quotas["period_start"]).dt.days.between(27, 30).all()
-    reps = company["hr_employees"]
-    reps = reps[reps["job_title"].str.contains("Account Executive")]
+    reps = company["hr_employees"][is_rep(company["hr_employees"])]
     assert set(reps["employee_id"]) <= set(quotas["employee_id"])
