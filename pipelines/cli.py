@@ -1,7 +1,7 @@
 """`repradar`: the one command line of the product. Every subcommand has --help.
 
 Exit codes: 0 success, 1 failure with a message, 2 usage error, 3 input rejected by
-validation (nothing changed).
+validation (nothing changed), 4 the warehouse is busy (another run holds it).
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ import typer
 
 from pipelines.generate import GenerateRequest, generate
 from pipelines.generate.calendar import end_of_previous_month
+from pipelines.ingest import IngestRequest, IngestResult, ingest, summary_lines
+from pipelines.ingest.errors import WarehouseBusy
+from pipelines.ingest.options import IngestOptions, MappingError, read_mapping
+from pipelines.ingest.warehouse import resolve_warehouse
 
 app = typer.Typer(
     name="repradar",
@@ -29,7 +33,6 @@ app = typer.Typer(
 )
 
 NOT_BUILT_YET = (
-    ("ingest", "validate and load exports into the warehouse (issue #3)"),
     ("transform", "dbt build of the KPI marts (issue #4)"),
     ("train / score", "attrition and customer-loss models (issue #5)"),
     ("report / alerts / run / serve", "leadership report, HR alerts, schedules (issue #6)"),
@@ -39,6 +42,9 @@ NOT_BUILT_YET = (
 class ExportFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
+
+
+EXIT_BUSY = 4
 
 
 def _say(message: str) -> None:
@@ -137,6 +143,130 @@ def generate_command(
     )
 
 
+def _print_ingest(result: IngestResult) -> None:
+    for line in summary_lines(result):
+        typer.echo(line)
+    if result.rejections:
+        for rejection in result.rejections:
+            _say(f"rejected: {rejection}")
+        _say("nothing was changed in the warehouse (exit code 3)")
+    elif any(f.rows_quarantined for f in result.files):
+        typer.echo(
+            f"quarantined rows: SELECT * FROM quarantine.<table> WHERE _load_id = "
+            f"'{result.load_id}'"
+        )
+    typer.echo(f"load {result.load_id} ({result.status}) into {result.warehouse}")
+    typer.echo(f"validation report: {result.report}")
+
+
+def _ingest_under_prefect(
+    source: Path, warehouse: Path, mapping: Path | None, reports: Path, force: bool
+) -> IngestResult:
+    from pipelines.flows.ingest import IngestRejected, ingest_flow
+
+    state = ingest_flow(
+        source=str(source),
+        warehouse=str(warehouse),
+        mapping=str(mapping) if mapping else None,
+        reports=str(reports),
+        force=force,
+        return_state=True,
+    )
+    outcome = state.result(raise_on_failure=False)
+    if isinstance(outcome, IngestRejected):
+        return outcome.result
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+@app.command("ingest")
+def ingest_command(
+    source: Annotated[
+        Path,
+        typer.Option(
+            help="Directory of export files, one per contract table, named after it "
+            "(crm_opportunities.csv, hr_employees.xlsx, ...): CSV, Parquet or Excel."
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML mapping: file names, encodings, delimiters, column names, date "
+            "order and rule policies (see README).",
+            show_default=False,
+        ),
+    ] = None,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            help="DuckDB file to load into. Default: $REPRADAR_WAREHOUSE, else "
+            "data/warehouse.duckdb.",
+            show_default=False,
+        ),
+    ] = None,
+    reports: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the HTML validation report goes. Default: reports/validation/ "
+            "next to the warehouse.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Validate and load files again even if the same file (checksum) was "
+            "loaded before, e.g. after changing a rule's policy.",
+        ),
+    ] = False,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect",
+            help="Run as a Prefect flow run (tracked by the Prefect API; starts a "
+            "temporary local server when none is configured).",
+        ),
+    ] = False,
+) -> None:
+    """Validate the exports and load them into the warehouse's raw schema.
+
+    Every row is either loaded into raw.<table> or quarantined verbatim in
+    quarantine.<table> with the rule it failed and why. Rows that are already loaded and
+    unchanged stay as they were; changed rows replace the old ones by key; a file loaded
+    before (same checksum) is skipped. The whole run is one transaction: if any file is
+    rejected (missing required column, unreadable or empty file, too many failing rows)
+    nothing changes and the exit code is 3.
+    """
+    if not source.is_dir():
+        raise typer.BadParameter(f"{source} is not a directory", param_hint="--source")
+    try:
+        options = read_mapping(mapping) if mapping else IngestOptions()
+    except MappingError as error:
+        raise typer.BadParameter(str(error), param_hint="--mapping") from error
+    target = resolve_warehouse(warehouse)
+    request = IngestRequest(
+        source=source,
+        warehouse=target,
+        reports=reports or target.parent / "reports" / "validation",
+        options=options,
+        force=force,
+    )
+    try:
+        if prefect:
+            result = _ingest_under_prefect(source, target, mapping, request.reports, force)
+        else:
+            result = ingest(request, progress=_say)
+    except WarehouseBusy as error:
+        _say(f"error: {error}")
+        raise typer.Exit(EXIT_BUSY) from error
+    except MappingError as error:
+        raise typer.BadParameter(str(error), param_hint="--mapping") from error
+    _print_ingest(result)
+    raise typer.Exit(result.exit_code)
+
+
 @app.command("demo")
 def demo_command(
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo lives.")] = Path(
@@ -144,10 +274,23 @@ def demo_command(
     ),
     seed: Annotated[int, typer.Option(help="Random seed of the simulated company.")] = 42,
 ) -> None:
-    """Generate a company under data/demo/ and run every pipeline step that exists."""
+    """Generate a company under data/demo/ and run every pipeline step that exists.
+
+    The warehouse (data/demo/warehouse.duckdb) is rebuilt from scratch on every run.
+    """
     exports = directory / "exports"
     request = GenerateRequest(out=exports, seed=seed, as_of=end_of_previous_month(dt.date.today()))
     summary = generate(request, progress=_say)
+    warehouse = directory / "warehouse.duckdb"
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    _say("ingesting the exports ...")
+    loaded = ingest(
+        IngestRequest(
+            source=exports, warehouse=warehouse, reports=directory / "reports" / "validation"
+        ),
+        progress=_say,
+    )
     typer.echo("")
     typer.echo("repradar demo")
     typer.echo(
@@ -160,10 +303,18 @@ def demo_command(
         f"year; {summary['revenue_lost_on_departure']['all_accounts']:.1%} of a leaver's "
         "revenue lost"
     )
+    typer.echo(f"  warehouse:    {warehouse}  (schemas raw, quarantine, ops)")
+    typer.echo(f"  validation:   {loaded.report}")
+    typer.echo("")
+    typer.echo("Load summary:")
+    for line in summary_lines(loaded):
+        typer.echo(f"  {line}")
     typer.echo("")
     typer.echo("Not built yet, so the demo stops here:")
     for step, what in NOT_BUILT_YET:
         typer.echo(f"  - {step}: {what}")
+    if loaded.rejections:
+        raise typer.Exit(loaded.exit_code)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner, Result
 
+from pipelines.cli import app
 from pipelines.contract import DATE, TABLES, TIMESTAMP
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +30,12 @@ def run_repradar(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def generate_company(out: Path, *extra: str) -> Path:
     run_repradar("generate", "--out", str(out), "--as-of", AS_OF, *extra)
     return out
+
+
+def ingest_cli(source: Path, warehouse: Path, *extra: str) -> Result:
+    """`repradar ingest` in-process (same code path, exit code, stdout and stderr)."""
+    args = ["ingest", "--source", str(source), "--warehouse", str(warehouse), *extra]
+    return CliRunner().invoke(app, args)
 
 
 def read_exports(directory: Path) -> dict[str, pd.DataFrame]:
@@ -65,3 +73,9 @@ def truth(company_dir: Path) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="session")
 def summary(company_dir: Path) -> dict:
     return json.loads((company_dir / "_truth" / "summary.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def dirty_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seed 7 with every `--dirty` defect; `_truth/dirty_manifest.csv` lists them."""
+    return generate_company(tmp_path_factory.mktemp("dirty"), "--seed", "7", "--dirty")

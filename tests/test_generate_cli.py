@@ -90,14 +90,17 @@ def test_dirty_parquet_is_refused_with_a_reason(tmp_path: Path) -> None:
 
 
 def test_every_subcommand_has_help() -> None:
-    for command in ("generate", "demo"):
+    for command in ("generate", "demo", "ingest"):
         result = run_repradar(command, "--help")
         assert "Usage:" in result.stdout
 
 
-def test_demo_generates_and_says_what_is_not_built(tmp_path: Path) -> None:
+def test_demo_generates_ingests_and_says_what_is_not_built(tmp_path: Path) -> None:
     result = run_repradar("demo", "--dir", str(tmp_path / "demo"))
     assert (tmp_path / "demo" / "exports" / "crm_opportunities.csv").exists()
     assert str(tmp_path / "demo" / "exports") in result.stdout
+    assert str(tmp_path / "demo" / "warehouse.duckdb") in result.stdout
+    assert "crm_opportunities.csv" in result.stdout.split("Load summary:")[1]
+    assert (tmp_path / "demo" / "reports" / "validation" / "latest.html").exists()
     assert "Not built yet" in result.stdout
-    assert "ingest" in result.stdout
+    assert "transform" in result.stdout.split("Not built yet")[1]

@@ -1,0 +1,1 @@
+"""Prefect flows: each wraps one pipeline step so schedules and the Prefect UI see it."""

@@ -1,0 +1,66 @@
+"""Ingestion: export files -> validated DuckDB `raw` layer, with quarantine and a load log.
+
+`ingest()` is what `repradar ingest` and the Prefect flow `ingest` both run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pipelines.ingest import report
+from pipelines.ingest.load import FileLoad, IngestRequest, IngestResult, run
+
+
+def ingest(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult:
+    """Validate and load the exports, then write the validation report."""
+    result = run(request, progress)
+    result.report = report.write(result, request.reports)
+    return result
+
+
+def summary_lines(result: IngestResult) -> list[str]:
+    """The load summary printed by the CLI and the demo, one table row per file."""
+    lines = [f"{'file':<36} {'status':<12} {'read':>10} {'loaded':>10} {'quarantined':>12}"]
+    for f in result.files:
+        lines.append(
+            f"{f.source_file:<36} {f.status:<12} {f.rows_read:>10,} {f.rows_loaded:>10,} "
+            f"{f.rows_quarantined:>12,}"
+        )
+    lines.append(
+        f"{'total':<36} {'':<12} {sum(f.rows_read for f in result.files):>10,} "
+        f"{sum(f.rows_loaded for f in result.files):>10,} "
+        f"{sum(f.rows_quarantined for f in result.files):>12,}"
+    )
+    if result.missing_tables:
+        lines.append("no file for: " + ", ".join(result.missing_tables))
+    if result.ignored_files:
+        lines.append("not read (not a contract table): " + ", ".join(result.ignored_files))
+    return lines
+
+
+def markdown_summary(result: IngestResult) -> str:
+    """The load summary as a markdown table (the Prefect artifact of the flow run)."""
+    lines = [
+        f"# Load `{result.load_id}`: {result.status}",
+        "",
+        "| file | status | read | loaded | quarantined |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {f.source_file} | {f.status} | {f.rows_read:,} | {f.rows_loaded:,} | "
+        f"{f.rows_quarantined:,} |"
+        for f in result.files
+    ]
+    lines += ["", *(f"- rejected: {r}" for r in result.rejections)]
+    lines.append(f"Validation report: `{result.report}`")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "FileLoad",
+    "IngestRequest",
+    "IngestResult",
+    "ingest",
+    "markdown_summary",
+    "summary_lines",
+]

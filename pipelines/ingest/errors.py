@@ -1,0 +1,38 @@
+"""Errors of the ingest that reach the user, each a sentence naming where and what."""
+
+from __future__ import annotations
+
+
+class FileRejected(Exception):
+    """A file that cannot be loaded at all: the run is rejected and nothing changes."""
+
+    def __init__(
+        self,
+        *,
+        file: str,
+        row: int | None,
+        column: str | None,
+        found: str,
+        expected: str,
+        rule: str,
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.column = column
+        self.found = found
+        self.expected = expected
+        self.rule = rule
+        self.rows_read = 0  # rows the file held, when it could be read
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}" + (" (header)" if self.row == 1 else ""))
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: found {self.found}; expected {self.expected}"
+
+
+class WarehouseBusy(Exception):
+    """Another process holds the warehouse."""

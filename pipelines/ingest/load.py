@@ -1,0 +1,324 @@
+"""One ingest run: every export file validated and loaded in a single transaction.
+
+Files load parents first, so references are checked against what is already in `raw`.
+If any file is rejected (a missing required column, an unreadable or empty file, a rule
+whose policy rejects the file, too many failing rows) the transaction is rolled back:
+`raw` and `quarantine` stay exactly as they were, and only the run's log is written.
+A run killed part-way never commits, so it leaves the warehouse as it was too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest import read, validate, warehouse
+from pipelines.ingest.errors import FileRejected
+from pipelines.ingest.options import IngestOptions
+from pipelines.ingest.suites import load_suite
+
+# Parents before children: every reference points to a table earlier in this order.
+LOAD_ORDER = (
+    "hr_employees",
+    "crm_users",
+    "crm_accounts",
+    "crm_account_owner_history",
+    "crm_account_team",
+    "crm_opportunities",
+    "crm_opportunity_stage_history",
+    "crm_activities",
+    "hr_job_history",
+    "hr_compensation",
+    "hr_performance_reviews",
+    "hr_engagement_surveys",
+    "hr_exit_interviews",
+    "sales_quotas",
+)
+EXIT_OK = 0
+EXIT_REJECTED = 3
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    source: Path
+    warehouse: Path
+    reports: Path
+    options: IngestOptions = field(default_factory=IngestOptions)
+    today: dt.date = field(default_factory=dt.date.today)
+    force: bool = False  # validate files again even when their checksum was loaded before
+
+
+@dataclass
+class FileLoad:
+    """One file of one run: a row of ops.load_log plus its rule outcomes."""
+
+    table: str
+    source_file: str
+    checksum: str = ""
+    file_bytes: int = 0
+    encoding: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    status: str = "loaded"
+    message: str = ""
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    outcomes: list[validate.RuleOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestResult:
+    load_id: str
+    source: Path
+    warehouse: Path
+    status: str  # loaded | rejected
+    files: list[FileLoad]
+    rejections: list[FileRejected]
+    missing_tables: list[str]
+    ignored_files: list[str]
+    report: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_REJECTED if self.rejections else EXIT_OK
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_load_id() -> str:
+    return f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, table: str, checksum: str) -> str | None:
+    row = con.execute(
+        "SELECT load_id FROM ops.load_log WHERE table_name = ? AND file_checksum = ? "
+        "AND status = 'loaded' ORDER BY started_at LIMIT 1",
+        [table, checksum],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection,
+    source: read.SourceFile,
+    request: IngestRequest,
+    load_id: str,
+    rejected_tables: set[str],
+) -> FileLoad:
+    """Validate one file and, unless it is rejected, apply it inside the open transaction."""
+    table = source.table
+    log = FileLoad(table, source.path.name, started_at=_now())
+    table_source = request.options.source_of(table)
+    fingerprint = read.fingerprint(source, table_source.encoding)
+    log.checksum, log.file_bytes, log.encoding = (
+        fingerprint.sha256,
+        fingerprint.size,
+        fingerprint.encoding,
+    )
+    earlier = None if request.force else _already_loaded(con, table, fingerprint.sha256)
+    if earlier is not None:
+        log.status = "unchanged"
+        log.message = f"same checksum as the file loaded by {earlier}; nothing read"
+        log.finished_at = _now()
+        return log
+    rules = load_suite(table, request.options.policies)
+    context = validate.Context(
+        file=source.path.name,
+        date_order=request.options.date_order,
+        today=request.today,
+        max_quarantine_share=request.options.max_quarantine_share,
+    )
+    staged = read.stage(con, source, table_source, fingerprint.encoding, f"stg_{table}")
+    try:
+        verdict = validate.check(con, table, rules, staged, table_source.columns, context)
+
+        def parent_keys(parent: str, column: str) -> str | None:
+            if parent in rejected_tables:
+                return None
+            return warehouse.parent_keys_sql(con, parent, column)
+
+        def quarantined_keys(parent: str, column: str) -> str:
+            return (
+                f"SELECT trim({validate.q(column)}) FROM quarantine.{parent} "
+                f"WHERE _load_id = {validate.lit(load_id)}"
+            )
+
+        verdict.notes.extend(
+            validate.check_references(con, verdict.relation, rules, parent_keys, quarantined_keys)
+        )
+        validate.summarise(con, verdict, rules, staged, context)
+        stamp = (load_id, source.path.name, log.started_at)
+        malformed = [(m.row, m.reason, m.raw_line) for m in staged.malformed]
+        warehouse.quarantine_rows(con, table, verdict.relation, malformed, stamp)
+        log.rows_inserted, log.rows_updated, log.rows_unchanged = warehouse.upsert(
+            con, table, verdict.relation, stamp
+        )
+        log.rows_read, log.rows_quarantined = verdict.rows_read, verdict.rows_quarantined
+        log.rows_loaded = verdict.rows_loaded
+        log.outcomes, log.notes = verdict.outcomes, verdict.notes
+        log.message = "; ".join(verdict.notes)
+    except FileRejected as error:
+        error.rows_read = staged.rows + len(staged.malformed)
+        read.drop_staging(con, staged)
+        raise
+    read.drop_staging(con, staged)
+    log.finished_at = _now()
+    return log
+
+
+def _write_log(
+    con: duckdb.DuckDBPyConnection, load_id: str, files: list[FileLoad], status: str, message: str
+) -> None:
+    con.executemany(
+        "INSERT INTO ops.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                load_id,
+                f.table,
+                f.source_file,
+                f.checksum,
+                f.file_bytes,
+                f.encoding,
+                f.rows_read,
+                f.rows_loaded,
+                f.rows_quarantined,
+                f.rows_inserted,
+                f.rows_updated,
+                f.rows_unchanged,
+                f.status,
+                f.message,
+                f.started_at,
+                f.finished_at,
+            ]
+            for f in files
+        ],
+    )
+    outcomes = [
+        [load_id, f.table, o.rule, o.expectation, o.column, o.policy, o.failed, o.example]
+        for f in files
+        for o in f.outcomes
+    ]
+    if outcomes:
+        con.executemany(
+            "INSERT INTO ops.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", outcomes
+        )
+    con.execute(
+        "UPDATE ops.ingest_runs SET status = ?, message = ?, finished_at = ? WHERE load_id = ?",
+        [status, message, _now(), load_id],
+    )
+
+
+def _mark_rejected(files: list[FileLoad], rejections: list[FileRejected]) -> None:
+    rejected = {r.file: r for r in rejections}
+    names = ", ".join(rejected)
+    for f in files:
+        if f.source_file in rejected:
+            f.status, f.message = "rejected", str(rejected[f.source_file])
+        elif f.status == "loaded":
+            f.status = "not_applied"
+            f.message = f"valid, but not applied: the run was rejected because of {names}"
+
+
+def _detached(error: FileRejected) -> FileRejected:
+    """The error without its traceback, which holds the closed warehouse connection."""
+    error.__cause__ = error.__context__ = None
+    return error.with_traceback(None)
+
+
+def _rejected_log(source: read.SourceFile, error: FileRejected) -> FileLoad:
+    at = _now()
+    return FileLoad(
+        source.table,
+        source.path.name,
+        rows_read=error.rows_read,
+        rows_quarantined=error.rows_read,
+        status="rejected",
+        message=str(error),
+        started_at=at,
+        finished_at=at,
+    )
+
+
+def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult:
+    """Validate and load every export in `request.source` in one transaction."""
+    with warehouse.exclusive_connection(request.warehouse) as con:
+        warehouse.ensure_schemas(con)
+        con.execute(
+            "UPDATE ops.ingest_runs SET status = 'interrupted', message = 'the process "
+            "stopped before the run finished; nothing of it was applied' WHERE status = 'running'"
+        )
+        load_id = new_load_id()
+        con.execute(
+            "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, NULL, 'running', NULL)",
+            [load_id, str(request.source), _now()],
+        )
+        found, ignored = read.discover(request.source, request.options)
+        missing = [t for t in LOAD_ORDER if t not in found]
+        files: list[FileLoad] = []
+        rejections: list[FileRejected] = []
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in LOAD_ORDER:
+                if table not in found:
+                    continue
+                started = time.perf_counter()
+                progress(f"  {found[table].path.name}: validating ...")
+                try:
+                    rejected_tables = {f.table for f in files if f.status == "rejected"}
+                    log = _load_file(con, found[table], request, load_id, rejected_tables)
+                except FileRejected as error:
+                    rejections.append(_detached(error))
+                    log = _rejected_log(found[table], error)
+                files.append(log)
+                progress(f"  {_file_line(log)} ({time.perf_counter() - started:.1f} s)")
+        except BaseException:
+            con.execute("ROLLBACK")
+            con.execute(
+                "UPDATE ops.ingest_runs SET status = 'failed', finished_at = ? WHERE load_id = ?",
+                [_now(), load_id],
+            )
+            raise
+        if rejections:
+            con.execute("ROLLBACK")
+            _mark_rejected(files, rejections)
+            con.execute("BEGIN TRANSACTION")
+            _write_log(con, load_id, files, "rejected", "; ".join(map(str, rejections)))
+        else:
+            _write_log(con, load_id, files, "loaded", "")
+        con.execute("COMMIT")
+    status = "rejected" if rejections else "loaded"
+    return IngestResult(
+        load_id,
+        request.source,
+        request.warehouse,
+        status,
+        files,
+        rejections,
+        missing,
+        [p.name for p in ignored],
+    )
+
+
+def _file_line(log: FileLoad) -> str:
+    if log.status == "unchanged":
+        return f"{log.source_file}: unchanged since an earlier load, skipped"
+    if log.status == "rejected":
+        return f"{log.source_file}: REJECTED - {log.message}"
+    return (
+        f"{log.source_file}: {log.rows_read:,} read, {log.rows_loaded:,} loaded "
+        f"({log.rows_inserted:,} new, {log.rows_updated:,} updated, {log.rows_unchanged:,} "
+        f"unchanged), {log.rows_quarantined:,} quarantined"
+    )

@@ -1,0 +1,345 @@
+"""Find the export files and read each one, verbatim and as text, into DuckDB.
+
+Every value is staged as VARCHAR exactly as it appears in the file, so a row that fails
+validation can be quarantined as it arrived. Rows are numbered as a spreadsheet numbers
+them: the header is row 1, the first record row 2 (a quoted value spanning lines still
+counts as one row). Parquet has no header: its first record is row 1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pandas as pd
+
+from pipelines.contract import TABLES
+from pipelines.ingest.errors import FileRejected
+from pipelines.ingest.options import IngestOptions, MappingError, TableSource
+
+KINDS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+}
+CHUNK = 8 * 1024 * 1024
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    table: str
+    path: Path
+    kind: str
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    sha256: str
+    size: int
+    encoding: str | None  # None for binary formats
+
+
+@dataclass
+class MalformedRow:
+    row: int
+    reason: str
+    raw_line: str
+
+
+@dataclass
+class StagedFile:
+    """A file read into a temporary DuckDB table of text columns."""
+
+    relation: str
+    header: list[str]
+    row_sql: str  # SQL giving each staged row's number in the file
+    rows: int
+    malformed: list[MalformedRow] = field(default_factory=list)
+
+
+def discover(source: Path, options: IngestOptions) -> tuple[dict[str, SourceFile], list[Path]]:
+    """One file per contract table found in `source`, and the files nothing will read."""
+    files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
+    found: dict[str, SourceFile] = {}
+    claimed: set[Path] = set()
+    for table in TABLES:
+        configured = options.source_of(table).file
+        if configured is not None:
+            path = source / configured
+            if not path.is_file():
+                raise MappingError(f"tables.{table}.file: {path} does not exist")
+            candidates = [path]
+        else:
+            candidates = [p for p in files if p.stem.lower() == table and p.suffix.lower() in KINDS]
+        if len(candidates) > 1:
+            names = ", ".join(p.name for p in candidates)
+            raise MappingError(f"{table}: more than one file in {source} ({names}); keep one")
+        if candidates:
+            path = candidates[0]
+            kind = KINDS.get(path.suffix.lower(), "csv")
+            found[table] = SourceFile(table, path, kind)
+            claimed.add(path)
+    return found, [p for p in files if p not in claimed]
+
+
+def _line_of_offset(path: Path, offset: int) -> int:
+    with path.open("rb") as handle:
+        return handle.read(offset).count(b"\n") + 1
+
+
+def _detect_encoding(path: Path, first: bytes, utf8_error_at: int | None) -> str:
+    for bom, encoding in BOMS:
+        if first.startswith(bom):
+            return encoding
+    if utf8_error_at is None:
+        return "utf-8"
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    offset = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                bad = offset + error.start
+                raise FileRejected(
+                    file=path.name,
+                    row=_line_of_offset(path, bad),
+                    column=None,
+                    found=f"byte 0x{chunk[error.start]:02x} at offset {bad}, "
+                    "which is neither UTF-8 nor GBK/GB18030",
+                    expected="text in UTF-8 (with or without BOM) or GBK/GB18030; set "
+                    "`encoding:` in the mapping file for anything else",
+                    rule="file.encoding",
+                ) from error
+            offset += len(chunk)
+    return "gb18030"
+
+
+def fingerprint(source: SourceFile, configured_encoding: str | None) -> Fingerprint:
+    """SHA-256 of the bytes and, for text, the encoding (configured or detected)."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8_error_at: int | None = None
+    size = 0
+    first = b""
+    with source.path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            if not first:
+                first = chunk[:4]
+            digest.update(chunk)
+            if source.kind == "csv" and utf8_error_at is None and configured_encoding is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as error:
+                    utf8_error_at = size + error.start
+            size += len(chunk)
+    if source.kind != "csv":
+        encoding = None
+    elif configured_encoding is not None:
+        encoding = configured_encoding.lower()
+    else:
+        encoding = _detect_encoding(source.path, first, utf8_error_at)
+    return Fingerprint(digest.hexdigest(), size, encoding)
+
+
+def _reject_empty(source: SourceFile) -> None:
+    raise FileRejected(
+        file=source.path.name,
+        row=1,
+        column=None,
+        found="an empty file",
+        expected="a header row naming the columns, then one row per record",
+        rule="file.not_empty",
+    )
+
+
+def _transcode(path: Path, encoding: str, workdir: Path) -> Path:
+    target = workdir / f"{path.stem}.utf8.csv"
+    with (
+        path.open("r", encoding=encoding, newline="") as text_in,
+        target.open("w", encoding="utf-8", newline="") as text_out,
+    ):
+        while chunk := text_in.read(CHUNK):
+            text_out.write(chunk)
+    return target
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    table_source: TableSource,
+    encoding: str,
+    relation: str,
+    workdir: Path,
+) -> StagedFile:
+    with source.path.open("rb") as handle:
+        if not handle.read(4096).strip().removeprefix(codecs.BOM_UTF8).strip():
+            _reject_empty(source)
+    path = source.path
+    if encoding not in ("utf-8", "utf-8-sig"):
+        path = _transcode(source.path, encoding, workdir)
+    options = [
+        "all_varchar = true",
+        "header = true",
+        "store_rejects = true",
+        f"rejects_table = '{relation}_rejects'",
+        f"rejects_scan = '{relation}_scan'",
+    ]
+    if table_source.delimiter:
+        options.append(f"delim = {_sql_text(table_source.delimiter)}")
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {relation} AS "
+            f"SELECT * FROM read_csv({_sql_text(str(path))}, {', '.join(options)})"
+        )
+    except duckdb.Error as error:
+        raise FileRejected(
+            file=source.path.name,
+            row=None,
+            column=None,
+            found=f"a file DuckDB cannot parse as CSV ({str(error).splitlines()[0]})",
+            expected="comma, semicolon, tab or pipe separated text with a header row",
+            rule="file.readable",
+        ) from error
+    malformed = [
+        MalformedRow(int(line), f"{error_type.lower()}: {message}", raw_line or "")
+        for line, error_type, message, raw_line in con.execute(
+            f"SELECT line, min(error_type::VARCHAR), min(error_message), min(csv_line) "
+            f"FROM {relation}_rejects GROUP BY line ORDER BY line"
+        ).fetchall()
+    ]
+    con.execute(f"DROP TABLE IF EXISTS {relation}_rejects")
+    con.execute(f"DROP TABLE IF EXISTS {relation}_scan")
+    header = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
+    rows, first_rowid = con.execute(f"SELECT count(*), min(rowid) FROM {relation}").fetchone()
+    # Rows of a table created inside a transaction are numbered from a large offset.
+    rowid = f"({relation}.rowid - {first_rowid or 0})"
+    row_sql = f"{rowid} + 2"
+    if malformed:
+        # Staged row r sits after the malformed rows before it: shift by their count.
+        con.execute(
+            f"CREATE TEMP TABLE {relation}_skips AS SELECT line - 2 - (row_number() OVER "
+            f"(ORDER BY line) - 1) AS first_shifted FROM (VALUES "
+            + ", ".join(f"({m.row})" for m in malformed)
+            + ") AS t(line)"
+        )
+        row_sql = (
+            f"{rowid} + 2 + (SELECT count(*) FROM {relation}_skips WHERE first_shifted <= {rowid})"
+        )
+    return StagedFile(relation, header, row_sql, rows, malformed)
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: str) -> StagedFile:
+    try:
+        columns = [
+            row[0]
+            for row in con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({_sql_text(str(source.path))})"
+            ).fetchall()
+        ]
+        as_text = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
+        con.execute(
+            f"CREATE TEMP TABLE {relation} AS SELECT {as_text}, file_row_number AS _file_row "
+            f"FROM read_parquet({_sql_text(str(source.path))}, file_row_number = true)"
+        )
+    except duckdb.Error as error:
+        raise FileRejected(
+            file=source.path.name,
+            row=None,
+            column=None,
+            found=f"a file DuckDB cannot read as Parquet ({str(error).splitlines()[0]})",
+            expected="a Parquet file",
+            rule="file.readable",
+        ) from error
+    rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+    return StagedFile(relation, columns, f"{relation}._file_row + 1", rows)
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _stage_excel(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: str) -> StagedFile:
+    try:
+        workbook = openpyxl.load_workbook(source.path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a broken workbook
+        raise FileRejected(
+            file=source.path.name,
+            row=None,
+            column=None,
+            found=f"a file that is not a readable Excel workbook ({error})",
+            expected="an .xlsx workbook",
+            rule="file.readable",
+        ) from error
+    sheet = workbook[source.table] if source.table in workbook.sheetnames else workbook.active
+    rows = sheet.iter_rows(values_only=True)
+    header_cells = next(rows, None)
+    if header_cells is None or all(cell is None for cell in header_cells):
+        workbook.close()
+        _reject_empty(source)
+    header = [str(cell).strip() if cell is not None else "" for cell in header_cells]
+    while header and not header[-1]:
+        header.pop()  # formatted but empty columns at the right
+    header = [name or f"column_{number}" for number, name in enumerate(header, start=1)]
+    records = []
+    for number, cells in enumerate(rows, start=2):
+        if cells is None or all(cell is None for cell in cells):
+            continue
+        texts = [_cell_text(cell) for cell in cells[: len(header)]]
+        records.append([number, *texts, *([None] * (len(header) - len(texts)))])
+    workbook.close()
+    frame = pd.DataFrame(records, columns=["_sheet_row", *header], dtype=object)
+    con.register(f"{relation}_frame", frame)
+    con.execute(f"CREATE TEMP TABLE {relation} AS SELECT * FROM {relation}_frame")
+    con.unregister(f"{relation}_frame")
+    return StagedFile(relation, header, f"{relation}._sheet_row", len(records))
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    table_source: TableSource,
+    encoding: str | None,
+    relation: str,
+) -> StagedFile:
+    """Read one file into the temporary table `relation`, every value as text."""
+    if source.kind == "parquet":
+        return _stage_parquet(con, source, relation)
+    if source.kind == "excel":
+        return _stage_excel(con, source, relation)
+    with tempfile.TemporaryDirectory(prefix="repradar-ingest-") as workdir:
+        return _stage_csv(con, source, table_source, encoding or "utf-8", relation, Path(workdir))
+
+
+def drop_staging(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {staged.relation}")
+    con.execute(f"DROP TABLE IF EXISTS {staged.relation}_skips")
+    con.execute(f"DROP TABLE IF EXISTS {staged.relation}_checked")

@@ -1,0 +1,179 @@
+"""The DuckDB warehouse: where it is, who may write it, and the ingest's tables in it.
+
+Schemas: `raw` (one table per contract table, typed, stamped with `_load_id`,
+`_source_file`, `_source_row`, `_loaded_at`), `quarantine` (rejected rows verbatim as
+text with `_rule` and `_reason`) and `ops` (`ingest_runs`, `load_log`,
+`validation_results`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contract import BOOLEAN, DATE, DECIMAL, INTEGER, STRING, TABLES, TIMESTAMP
+from pipelines.ingest.errors import WarehouseBusy
+from pipelines.ingest.validate import lit, q
+
+DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+SQL_TYPES = {
+    STRING: "VARCHAR",
+    INTEGER: "BIGINT",
+    DECIMAL: "DECIMAL(18, 2)",
+    BOOLEAN: "BOOLEAN",
+    DATE: "DATE",
+    TIMESTAMP: "TIMESTAMP",
+}
+OPS_TABLES = {
+    "ingest_runs": """load_id VARCHAR, source VARCHAR, started_at TIMESTAMP,
+        finished_at TIMESTAMP, status VARCHAR, message VARCHAR""",
+    "load_log": """load_id VARCHAR, table_name VARCHAR, source_file VARCHAR,
+        file_checksum VARCHAR, file_bytes BIGINT, encoding VARCHAR, rows_read BIGINT,
+        rows_loaded BIGINT, rows_quarantined BIGINT, rows_inserted BIGINT,
+        rows_updated BIGINT, rows_unchanged BIGINT, status VARCHAR, message VARCHAR,
+        started_at TIMESTAMP, finished_at TIMESTAMP""",
+    "validation_results": """load_id VARCHAR, table_name VARCHAR, rule VARCHAR,
+        expectation VARCHAR, column_name VARCHAR, policy VARCHAR, failed_rows BIGINT,
+        example VARCHAR""",
+}
+
+
+def resolve_warehouse(option: Path | None) -> Path:
+    """--warehouse, else $REPRADAR_WAREHOUSE, else data/warehouse.duckdb."""
+    if option is not None:
+        return option
+    return Path(os.environ.get("REPRADAR_WAREHOUSE", DEFAULT_WAREHOUSE))
+
+
+@contextlib.contextmanager
+def exclusive_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection no other repradar run shares; WarehouseBusy if one is running."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    with lock_path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise WarehouseBusy(
+                f"another repradar run is writing {path} ({holder}); wait for it to "
+                "finish, then run again"
+            ) from error
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
+        lock.flush()
+        try:
+            con = duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            raise WarehouseBusy(
+                f"{path} is open in another program ({str(error).splitlines()[0]}); close "
+                "it, then run again"
+            ) from error
+        try:
+            yield con
+        finally:
+            con.close()
+            lock.seek(0)
+            lock.truncate()
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ingest's schemas and tables if they are missing."""
+    for schema in ("raw", "quarantine", "ops"):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for table in TABLES.values():
+        typed = ", ".join(f"{q(c)} {SQL_TYPES[k]}" for c, k in table.columns.items())
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS raw.{table.name} ({typed}, _load_id VARCHAR, "
+            "_source_file VARCHAR, _source_row BIGINT, _loaded_at TIMESTAMP)"
+        )
+        text = ", ".join(f"{q(c)} VARCHAR" for c in table.columns)
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS quarantine.{table.name} ({text}, _raw_line VARCHAR, "
+            "_load_id VARCHAR, _source_file VARCHAR, _source_row BIGINT, _rule VARCHAR, "
+            "_reason VARCHAR, _quarantined_at TIMESTAMP)"
+        )
+    for name, columns in OPS_TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS ops.{name} ({columns})")
+
+
+def parent_keys_sql(con: duckdb.DuckDBPyConnection, table: str, column: str) -> str | None:
+    """SQL selecting a parent table's keys in `raw`, or None if it has no rows."""
+    if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM raw.{table} LIMIT 1)").fetchone()[0]:
+        return f"SELECT {q(column)} FROM raw.{table}"
+    return None
+
+
+def quarantine_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    checked: str,
+    malformed: list[tuple[int, str, str]],
+    stamp: tuple[str, str, dt.datetime],
+) -> None:
+    """Rows that failed, verbatim, with the first failed rule and every reason."""
+    load_id, source_file, at = stamp
+    columns = list(TABLES[table].columns)
+    names = ", ".join(q(c) for c in columns)
+    raw = ", ".join(q("r__" + c) for c in columns)
+    reason = (
+        "array_to_string(list_transform(_errors, lambda x: x.col || ': found ' || x.found || "
+        "', expected ' || x.expected), '; ')"
+    )
+    con.execute(
+        f"INSERT INTO quarantine.{table} ({names}, _load_id, _source_file, _source_row, "
+        f"_rule, _reason, _quarantined_at) SELECT {raw}, ?, ?, _row, _errors[1].rule, "
+        f"{reason}, ? FROM {checked} WHERE len(_errors) > 0",
+        [load_id, source_file, at],
+    )
+    if malformed:
+        con.executemany(
+            f"INSERT INTO quarantine.{table} (_raw_line, _load_id, _source_file, _source_row, "
+            "_rule, _reason, _quarantined_at) VALUES (?, ?, ?, ?, 'file.well_formed', ?, ?)",
+            [[line, load_id, source_file, row, reason, at] for row, reason, line in malformed],
+        )
+
+
+def upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    checked: str,
+    stamp: tuple[str, str, dt.datetime],
+) -> tuple[int, int, int]:
+    """Load the good rows into raw by key: new keys are inserted, changed rows replace
+    the old ones, identical rows are left as they were. Returns (inserted, updated,
+    unchanged)."""
+    contract = TABLES[table]
+    columns = [q(c) for c in contract.columns]
+    on = " AND ".join(f"r.{q(k)} = c.{q(k)}" for k in contract.key)
+    differs = (
+        f"({', '.join('r.' + c for c in columns)}) IS DISTINCT FROM "
+        f"({', '.join('c.' + c for c in columns)})"
+    )
+    first_key = q(contract.key[0])
+    inserted, updated, unchanged = con.execute(
+        f"SELECT count_if(r.{first_key} IS NULL), count_if(r.{first_key} IS NOT NULL AND "
+        f"{differs}), count_if(r.{first_key} IS NOT NULL AND NOT ({differs})) "
+        f"FROM {checked} c LEFT JOIN raw.{table} r ON {on} WHERE len(c._errors) = 0"
+    ).fetchone()
+    if updated:
+        con.execute(
+            f"DELETE FROM raw.{table} r USING {checked} c WHERE {on} AND len(c._errors) = 0 "
+            f"AND {differs}"
+        )
+    load_id, source_file, at = stamp
+    con.execute(
+        f"INSERT INTO raw.{table} SELECT {', '.join('c.' + c for c in columns)}, "
+        f"{lit(load_id)}, {lit(source_file)}, c._row, ? FROM {checked} c "
+        f"WHERE len(c._errors) = 0 AND NOT EXISTS (SELECT 1 FROM raw.{table} r WHERE {on})",
+        [at],
+    )
+    return inserted, updated, unchanged
