@@ -18,6 +18,7 @@ from pipelines.generate.calendar import end_of_previous_month
 from pipelines.ingest import IngestRequest, IngestResult, ingest, summary_lines
 from pipelines.ingest.errors import WarehouseBusy
 from pipelines.ingest.options import IngestOptions, MappingError, read_mapping
+from pipelines.ingest.read import SourceError
 from pipelines.ingest.warehouse import resolve_warehouse
 
 app = typer.Typer(
@@ -263,6 +264,8 @@ def ingest_command(
         raise typer.Exit(EXIT_BUSY) from error
     except MappingError as error:
         raise typer.BadParameter(str(error), param_hint="--mapping") from error
+    except SourceError as error:
+        raise typer.BadParameter(str(error), param_hint="--source") from error
     _print_ingest(result)
     raise typer.Exit(result.exit_code)
 

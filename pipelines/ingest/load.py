@@ -260,12 +260,12 @@ def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult
             "UPDATE ops.ingest_runs SET status = 'interrupted', message = 'the process "
             "stopped before the run finished; nothing of it was applied' WHERE status = 'running'"
         )
+        found, ignored = read.discover(request.source, request.options)
         load_id = new_load_id()
         con.execute(
             "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, NULL, 'running', NULL)",
             [load_id, str(request.source), _now()],
         )
-        found, ignored = read.discover(request.source, request.options)
         missing = [t for t in LOAD_ORDER if t not in found]
         files: list[FileLoad] = []
         rejections: list[FileRejected] = []

@@ -39,6 +39,10 @@ BOMS = (
 )
 
 
+class SourceError(ValueError):
+    """A source directory that cannot be read as one file per table."""
+
+
 @dataclass(frozen=True)
 class SourceFile:
     table: str
@@ -87,7 +91,7 @@ def discover(source: Path, options: IngestOptions) -> tuple[dict[str, SourceFile
             candidates = [p for p in files if p.stem.lower() == table and p.suffix.lower() in KINDS]
         if len(candidates) > 1:
             names = ", ".join(p.name for p in candidates)
-            raise MappingError(f"{table}: more than one file in {source} ({names}); keep one")
+            raise SourceError(f"{table}: more than one file in {source} ({names}); keep one")
         if candidates:
             path = candidates[0]
             kind = KINDS.get(path.suffix.lower(), "csv")
@@ -195,7 +199,18 @@ def _stage_csv(
             _reject_empty(source)
     path = source.path
     if encoding not in ("utf-8", "utf-8-sig"):
-        path = _transcode(source.path, encoding, workdir)
+        try:
+            path = _transcode(source.path, encoding, workdir)
+        except UnicodeError as error:
+            raise FileRejected(
+                file=source.path.name,
+                row=None,
+                column=None,
+                found=f"bytes that are not valid {encoding} ({error.reason})",
+                expected=f"text in {encoding}, as detected or configured; set `encoding:` in "
+                "the mapping file to the file's real encoding",
+                rule="file.encoding",
+            ) from error
     options = [
         "all_varchar = true",
         "header = true",
@@ -220,7 +235,7 @@ def _stage_csv(
             rule="file.readable",
         ) from error
     malformed = [
-        MalformedRow(int(line), f"{error_type.lower()}: {message}", raw_line or "")
+        MalformedRow(int(line), f"{error_type.lower()}: {message}", (raw_line or "").strip("\r\n"))
         for line, error_type, message, raw_line in con.execute(
             f"SELECT line, min(error_type::VARCHAR), min(error_message), min(csv_line) "
             f"FROM {relation}_rejects GROUP BY line ORDER BY line"

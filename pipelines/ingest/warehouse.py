@@ -160,8 +160,9 @@ def upsert(
     )
     first_key = q(contract.key[0])
     inserted, updated, unchanged = con.execute(
-        f"SELECT count_if(r.{first_key} IS NULL), count_if(r.{first_key} IS NOT NULL AND "
-        f"{differs}), count_if(r.{first_key} IS NOT NULL AND NOT ({differs})) "
+        f"SELECT coalesce(count_if(r.{first_key} IS NULL), 0), coalesce(count_if("
+        f"r.{first_key} IS NOT NULL AND {differs}), 0), coalesce(count_if(r.{first_key} "
+        f"IS NOT NULL AND NOT ({differs})), 0) "
         f"FROM {checked} c LEFT JOIN raw.{table} r ON {on} WHERE len(c._errors) = 0"
     ).fetchone()
     if updated:
