@@ -171,10 +171,16 @@ def upsert(
             f"AND {differs}"
         )
     load_id, source_file, at = stamp
+    # When no good row matched an existing key, every one is new: no anti-join needed.
+    new_only = (
+        ""
+        if not (updated or unchanged)
+        else (f"AND NOT EXISTS (SELECT 1 FROM raw.{table} r WHERE {on})")
+    )
     con.execute(
         f"INSERT INTO raw.{table} SELECT {', '.join('c.' + c for c in columns)}, "
         f"{lit(load_id)}, {lit(source_file)}, c._row, ? FROM {checked} c "
-        f"WHERE len(c._errors) = 0 AND NOT EXISTS (SELECT 1 FROM raw.{table} r WHERE {on})",
+        f"WHERE len(c._errors) = 0 {new_only}",
         [at],
     )
     return inserted, updated, unchanged
