@@ -160,6 +160,17 @@ def fingerprint(source: SourceFile, configured_encoding: str | None) -> Fingerpr
     return Fingerprint(digest.hexdigest(), size, encoding)
 
 
+def _unreadable(source: SourceFile, found: str, expected: str) -> FileRejected:
+    return FileRejected(
+        file=source.path.name,
+        row=None,
+        column=None,
+        found=found,
+        expected=expected,
+        rule="file.readable",
+    )
+
+
 def _reject_empty(source: SourceFile) -> None:
     raise FileRejected(
         file=source.path.name,
@@ -226,13 +237,10 @@ def _stage_csv(
             f"SELECT * FROM read_csv({_sql_text(str(path))}, {', '.join(options)})"
         )
     except duckdb.Error as error:
-        raise FileRejected(
-            file=source.path.name,
-            row=None,
-            column=None,
-            found=f"a file DuckDB cannot parse as CSV ({str(error).splitlines()[0]})",
-            expected="comma, semicolon, tab or pipe separated text with a header row",
-            rule="file.readable",
+        raise _unreadable(
+            source,
+            f"a file DuckDB cannot parse as CSV ({str(error).splitlines()[0]})",
+            "comma, semicolon, tab or pipe separated text with a header row",
         ) from error
     malformed = [
         MalformedRow(int(line), f"{error_type.lower()}: {message}", (raw_line or "").strip("\r\n"))
@@ -276,13 +284,10 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile, relation:
             f"FROM read_parquet({_sql_text(str(source.path))}, file_row_number = true)"
         )
     except duckdb.Error as error:
-        raise FileRejected(
-            file=source.path.name,
-            row=None,
-            column=None,
-            found=f"a file DuckDB cannot read as Parquet ({str(error).splitlines()[0]})",
-            expected="a Parquet file",
-            rule="file.readable",
+        raise _unreadable(
+            source,
+            f"a file DuckDB cannot read as Parquet ({str(error).splitlines()[0]})",
+            "a Parquet file",
         ) from error
     rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
     return StagedFile(relation, columns, f"{relation}._file_row + 1", rows)
@@ -306,13 +311,8 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: s
     try:
         workbook = openpyxl.load_workbook(source.path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a broken workbook
-        raise FileRejected(
-            file=source.path.name,
-            row=None,
-            column=None,
-            found=f"a file that is not a readable Excel workbook ({error})",
-            expected="an .xlsx workbook",
-            rule="file.readable",
+        raise _unreadable(
+            source, f"a file that is not a readable Excel workbook ({error})", "an .xlsx workbook"
         ) from error
     sheet = workbook[source.table] if source.table in workbook.sheetnames else workbook.active
     rows = sheet.iter_rows(values_only=True)
