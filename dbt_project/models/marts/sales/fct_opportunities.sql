@@ -1,0 +1,59 @@
+-- One row per opportunity: where it got to, how it ended, how long it took, and the
+-- owner (pseudonymous), team and segment it is reported under.
+with opportunities as (
+    select * from {{ ref('stg_crm__opportunities') }}
+),
+
+furthest as (
+    select opportunity_id, max(stage_order) as furthest_stage_order
+    from {{ ref('int_opportunity_stages_reached') }}
+    group by opportunity_id
+),
+
+owners as (
+    select
+        opportunities.opportunity_id,
+        users.employee_id,
+        users.employee_key,
+        coalesce(states.team, users.crm_team, 'Unassigned') as team
+    from opportunities
+    left join {{ ref('int_user_employees') }} as users
+        on opportunities.owner_user_id = users.user_id
+    left join {{ ref('int_employee_states') }} as states
+        on users.employee_id = states.employee_id
+        and states.valid_from <= opportunities.created_on
+        and (states.valid_to is null or states.valid_to > opportunities.created_on)
+),
+
+stages as (
+    {{ stage_rows() }}
+)
+
+select
+    opportunities.opportunity_id,
+    opportunities.account_id,
+    owners.employee_key as owner_employee_key,
+    owners.team,
+    coalesce(accounts.segment, 'Unknown') as segment,
+    coalesce(accounts.is_key_account, false) as is_key_account,
+    opportunities.lead_source,
+    opportunities.created_on,
+    {{ month_start('opportunities.created_on') }} as created_month,
+    opportunities.close_date,
+    case when opportunities.is_closed then {{ month_start('opportunities.close_date') }} end as close_month,
+    opportunities.current_stage,
+    stages.stage_name as furthest_stage,
+    furthest.furthest_stage_order,
+    opportunities.is_closed,
+    opportunities.is_closed and opportunities.is_won as is_won,
+    opportunities.is_closed and not opportunities.is_won as is_lost,
+    opportunities.amount,
+    opportunities.currency,
+    case when opportunities.is_closed
+        then {{ days_between('opportunities.created_on', 'opportunities.close_date') }}
+    end as cycle_days
+from opportunities
+left join owners on opportunities.opportunity_id = owners.opportunity_id
+left join {{ ref('stg_crm__accounts') }} as accounts on opportunities.account_id = accounts.account_id
+left join furthest on opportunities.opportunity_id = furthest.opportunity_id
+left join stages on furthest.furthest_stage_order = stages.stage_order

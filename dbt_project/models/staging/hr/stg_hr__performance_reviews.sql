@@ -1,0 +1,5 @@
+select
+    employee_id,
+    review_date,
+    rating
+from {{ source('hr', 'performance_reviews') }}

@@ -1,0 +1,6 @@
+select
+    employee_id,
+    period_start,
+    period_end,
+    quota_amount
+from {{ source('sales', 'quotas') }}
