@@ -20,6 +20,14 @@ from pipelines.ingest.errors import WarehouseBusy
 from pipelines.ingest.options import IngestOptions, MappingError, read_mapping
 from pipelines.ingest.read import SourceError
 from pipelines.ingest.warehouse import resolve_warehouse
+from pipelines.transform import (
+    TransformError,
+    TransformResult,
+    build_duckdb,
+    format_kpis,
+    headline_kpis,
+)
+from pipelines.transform.docs import generate_docs
 
 app = typer.Typer(
     name="repradar",
@@ -34,10 +42,14 @@ app = typer.Typer(
 )
 
 NOT_BUILT_YET = (
-    ("transform", "dbt build of the KPI marts (issue #4)"),
     ("train / score", "attrition and customer-loss models (issue #5)"),
     ("report / alerts / run / serve", "leadership report, HR alerts, schedules (issue #6)"),
 )
+
+
+class Target(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
 
 
 class ExportFormat(StrEnum):
@@ -270,6 +282,128 @@ def ingest_command(
     raise typer.Exit(result.exit_code)
 
 
+def _print_transform(result: TransformResult) -> None:
+    models = sum(1 for n in result.nodes if n.kind == "model")
+    tests = sum(1 for n in result.nodes if n.kind in ("test", "unit_test"))
+    if not result.success:
+        for problem in result.problems():
+            _say(f"failed: {problem}")
+        kept = (
+            f"; the marts of the last good build in {result.warehouse} are unchanged"
+            if result.target == "duckdb"
+            else ""
+        )
+        _say(f"dbt build failed ({len(result.failed_nodes)} of {models + tests} models and tests){kept}")
+        return
+    typer.echo(
+        f"built {models} models and passed {tests} tests on {result.target} in "
+        f"{result.seconds:.1f} s (run {result.run_id})"
+    )
+
+
+def _transform_under_prefect(warehouse: Path, target: Target) -> TransformResult:
+    from pipelines.flows.transform import TransformFailed, transform_flow
+
+    state = transform_flow(warehouse=str(warehouse), target=target.value, return_state=True)
+    outcome = state.result(raise_on_failure=False)
+    if isinstance(outcome, TransformFailed):
+        return outcome.result
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+@app.command("transform")
+def transform_command(
+    target: Annotated[
+        Target,
+        typer.Option(
+            help="duckdb builds the marts into the warehouse file; spark hands the raw "
+            "tables to a local Spark session (as Parquet) and builds the same project there."
+        ),
+    ] = Target.duckdb,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            help="DuckDB warehouse holding the raw data. Default: $REPRADAR_WAREHOUSE, "
+            "else data/warehouse.duckdb.",
+            show_default=False,
+        ),
+    ] = None,
+    prefect: Annotated[
+        bool,
+        typer.Option("--prefect", help="Run as a Prefect flow run (flow `transform`)."),
+    ] = False,
+) -> None:
+    """Build the KPI marts: `dbt build` of staging, intermediate and mart models with
+    every data test and unit test.
+
+    On DuckDB the build runs on a copy of the warehouse that replaces it only when
+    everything passed, so a failed build leaves the last good marts in place (exit 1).
+    Prints headline KPIs and how to query the marts.
+    """
+    path = resolve_warehouse(warehouse)
+    try:
+        if prefect:
+            result = _transform_under_prefect(path, target)
+        elif target is Target.spark:
+            from pipelines.transform.spark import build_spark
+
+            result = build_spark(path, progress=_say)
+        else:
+            result = build_duckdb(path, progress=_say)
+    except WarehouseBusy as error:
+        _say(f"error: {error}")
+        raise typer.Exit(EXIT_BUSY) from error
+    except TransformError as error:
+        _say(f"error: {error}")
+        raise typer.Exit(1) from error
+    _print_transform(result)
+    if not result.success:
+        raise typer.Exit(result.exit_code)
+    if target is Target.duckdb:
+        typer.echo("")
+        typer.echo("Headline KPIs:")
+        for line in format_kpis(headline_kpis(path)):
+            typer.echo(f"  {line}")
+        typer.echo("")
+        typer.echo(f"Query the marts: duckdb -readonly {path} \"SELECT * FROM marts.mart_rep_scorecard\"")
+    else:
+        typer.echo(f"Spark tables: {result.warehouse}")
+
+
+@app.command("docs")
+def docs_command(
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            help="DuckDB warehouse whose marts are documented. Default: "
+            "$REPRADAR_WAREHOUSE, else data/warehouse.duckdb.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory for the catalog. Default: docs/ next to the warehouse.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Generate the dbt docs catalog of every model and column: one self-contained HTML
+    page (open it in a browser, no server needed) plus manifest.json and catalog.json."""
+    path = resolve_warehouse(warehouse)
+    try:
+        page = generate_docs(path, out or path.parent / "docs")
+    except WarehouseBusy as error:
+        _say(f"error: {error}")
+        raise typer.Exit(EXIT_BUSY) from error
+    except TransformError as error:
+        _say(f"error: {error}")
+        raise typer.Exit(1) from error
+    typer.echo(f"docs: {page}")
+
+
 @app.command("demo")
 def demo_command(
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo lives.")] = Path(
@@ -306,18 +440,34 @@ def demo_command(
         f"year; {summary['revenue_lost_on_departure']['all_accounts']:.1%} of a leaver's "
         "revenue lost"
     )
-    typer.echo(f"  warehouse:    {warehouse}  (schemas raw, quarantine, ops)")
+    if loaded.rejections:
+        for line in summary_lines(loaded):
+            typer.echo(f"  {line}")
+        raise typer.Exit(loaded.exit_code)
+    _say("building the marts (dbt build) ...")
+    built = build_duckdb(warehouse, progress=_say)
+    if not built.success:
+        _print_transform(built)
+        raise typer.Exit(built.exit_code)
+    typer.echo(
+        f"  warehouse:    {warehouse}  (schemas raw, quarantine, ops, staging, "
+        "intermediate, marts, restricted)"
+    )
     typer.echo(f"  validation:   {loaded.report}")
     typer.echo("")
     typer.echo("Load summary:")
     for line in summary_lines(loaded):
         typer.echo(f"  {line}")
     typer.echo("")
+    _print_transform(built)
+    typer.echo("Headline KPIs:")
+    for line in format_kpis(headline_kpis(warehouse)):
+        typer.echo(f"  {line}")
+    typer.echo(f"Query the marts: duckdb -readonly {warehouse} \"SELECT * FROM marts.mart_funnel_conversion\"")
+    typer.echo("")
     typer.echo("Not built yet, so the demo stops here:")
     for step, what in NOT_BUILT_YET:
         typer.echo(f"  - {step}: {what}")
-    if loaded.rejections:
-        raise typer.Exit(loaded.exit_code)
 
 
 if __name__ == "__main__":

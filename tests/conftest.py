@@ -79,3 +79,30 @@ def summary(company_dir: Path) -> dict:
 def dirty_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Seed 7 with every `--dirty` defect; `_truth/dirty_manifest.csv` lists them."""
     return generate_company(tmp_path_factory.mktemp("dirty"), "--seed", "7", "--dirty")
+
+
+def build_warehouse(source: Path, warehouse: Path) -> subprocess.CompletedProcess:
+    """Ingest a company and build the marts through the real CLI; returns transform's run."""
+    run_repradar("ingest", "--source", str(source), "--warehouse", str(warehouse))
+    return run_repradar("transform", "--warehouse", str(warehouse))
+
+
+@pytest.fixture(scope="session")
+def built(company_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Seed 7 ingested and transformed: (warehouse, stdout of `repradar transform`)."""
+    warehouse = tmp_path_factory.mktemp("built") / "warehouse.duckdb"
+    finished = build_warehouse(company_dir, warehouse)
+    return warehouse, finished.stdout
+
+
+@pytest.fixture(scope="session")
+def warehouse(built: tuple[Path, str]) -> Path:
+    return built[0]
+
+
+@pytest.fixture(scope="session")
+def small_company_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small company (20 reps, 12 months) for tests that rebuild the marts."""
+    return generate_company(
+        tmp_path_factory.mktemp("small"), "--seed", "3", "--reps", "20", "--months", "12"
+    )

@@ -21,6 +21,9 @@
     cast({{ dbt.datediff(start_expr, end_expr, 'day') }} as bigint)
 {%- endmacro %}
 
+{#- Calendar months from start to end (Jan 31 -> Apr 30 is 3). Not dbt.datediff: on
+    Spark it counts Jan 31 -> Feb 29 as 2 months. -#}
 {% macro months_between(start_expr, end_expr) -%}
-    cast({{ dbt.datediff(start_expr, end_expr, 'month') }} as bigint)
+    cast((year({{ end_expr }}) * 12 + month({{ end_expr }}))
+        - (year({{ start_expr }}) * 12 + month({{ start_expr }})) as bigint)
 {%- endmacro %}

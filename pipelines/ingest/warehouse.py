@@ -52,8 +52,12 @@ def resolve_warehouse(option: Path | None) -> Path:
 
 
 @contextlib.contextmanager
-def exclusive_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection no other repradar run shares; WarehouseBusy if one is running."""
+def writer_lock(path: Path) -> Iterator[None]:
+    """Hold the warehouse's writer lock (`<warehouse>.lock`); WarehouseBusy if taken.
+
+    Every repradar step that writes the warehouse (ingest, transform) takes it, so two
+    runs never write the same file at once.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
     with lock_path.open("a+") as lock:
@@ -71,18 +75,32 @@ def exclusive_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         lock.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
         lock.flush()
         try:
-            con = duckdb.connect(str(path))
-        except duckdb.IOException as error:
-            raise WarehouseBusy(
-                f"{path} is open in another program ({str(error).splitlines()[0]}); close "
-                "it, then run again"
-            ) from error
+            yield
+        finally:
+            lock.seek(0)
+            lock.truncate()
+
+
+def connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection, or WarehouseBusy when another program holds the file."""
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        raise WarehouseBusy(
+            f"{path} is open in another program ({str(error).splitlines()[0]}); close "
+            "it, then run again"
+        ) from error
+
+
+@contextlib.contextmanager
+def exclusive_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection no other repradar run shares; WarehouseBusy if one is running."""
+    with writer_lock(path):
+        con = connect_for_writing(path)
         try:
             yield con
         finally:
             con.close()
-            lock.seek(0)
-            lock.truncate()
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:

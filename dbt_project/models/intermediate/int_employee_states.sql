@@ -1,11 +1,30 @@
 -- Team, job level and manager of each employee over time: one row per period, valid from
 -- valid_from up to (not including) valid_to, null for the latest. The first period starts
 -- at hire even when the first recorded change is later; people without job history get
--- one period with their current HR record.
-with changes as (
-    select employee_id, effective_date, job_level, team, manager_employee_id
+-- one period with their current HR record. Several changes on one day (a promotion and a
+-- transfer) collapse to the state after all of them, applied in the order hire,
+-- promotion, transfer, manager change.
+with ordered_changes as (
+    select
+        employee_id,
+        effective_date,
+        job_level,
+        team,
+        manager_employee_id,
+        row_number() over (
+            partition by employee_id, effective_date
+            order by case change_type
+                when 'hire' then 1 when 'promotion' then 2 when 'transfer' then 3
+                when 'manager_change' then 4 else 5 end desc
+        ) as reverse_order_in_day
     from {{ ref('stg_hr__job_changes') }}
     where change_type <> 'termination'
+),
+
+changes as (
+    select employee_id, effective_date, job_level, team, manager_employee_id
+    from ordered_changes
+    where reverse_order_in_day = 1
 ),
 
 with_history as (

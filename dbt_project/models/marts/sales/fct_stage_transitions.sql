@@ -36,7 +36,7 @@ select
     opportunities.segment,
     sequenced.stage_name,
     sequenced.stage_order,
-    sequenced.entry_number,
+    cast(sequenced.entry_number as bigint) as entry_number,
     sequenced.entered_on,
     {{ month_start('sequenced.entered_on') }} as entered_month,
     sequenced.next_stage,

@@ -1,0 +1,124 @@
+"""Run dbt in-process against the project in dbt_project/, with progress per node."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    """One model, test or unit test that dbt ran."""
+
+    name: str
+    kind: str  # model, test, unit_test, seed, ...
+    status: str  # success, pass, error, fail, warn, skipped
+    message: str
+    failures: int
+    seconds: float
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("error", "fail", "runtime error")
+
+
+@dataclass
+class DbtOutcome:
+    """What a dbt command did: every node's outcome, or the error that stopped it."""
+
+    success: bool
+    nodes: list[NodeOutcome] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def failed_nodes(self) -> list[NodeOutcome]:
+        return [node for node in self.nodes if node.failed]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for node in self.nodes if node.kind == kind)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _progress_callback(progress: Progress) -> Callable[[object], None]:
+    """A dbt event callback reporting each model built and each test that did not pass.
+    It must never raise: an exception in a callback fails the node it reports on."""
+
+    def report(event: object) -> None:
+        try:
+            if event.info.name != "NodeFinished":  # type: ignore[attr-defined]
+                return
+            node = event.data.node_info  # type: ignore[attr-defined]
+            result = event.data.run_result  # type: ignore[attr-defined]
+            if node.resource_type != "model" and result.status in ("pass", "success", "no-op"):
+                return
+            progress(
+                f"  {result.status:<7} {node.resource_type:<9} {node.node_name} "
+                f"({result.execution_time:.1f} s)"
+            )
+        except Exception:  # noqa: BLE001 - progress is best effort
+            return
+
+    return report
+
+
+def invoke(
+    args: list[str],
+    *,
+    target: str,
+    work_dir: Path,
+    environment: dict[str, str],
+    variables: str | None = None,
+    progress: Progress | None = None,
+) -> DbtOutcome:
+    """Run `dbt <args>` on the project for `target`, keeping dbt's target/ and logs/
+    under work_dir. `environment` is visible to the profile's env_var() calls."""
+    from dbt.cli.main import dbtRunner
+
+    command = [
+        *args,
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target", target,
+        "--target-path", str(work_dir / "target"),
+        "--log-path", str(work_dir / "logs"),
+        "--quiet",
+        "--no-use-colors",
+    ]  # fmt: skip
+    if variables:
+        command += ["--vars", variables]
+    callbacks = [_progress_callback(progress)] if progress else []
+    with _environment(environment):
+        result = dbtRunner(callbacks=callbacks).invoke(command)
+    nodes = [
+        NodeOutcome(
+            name=run.node.name,
+            kind=str(run.node.resource_type),
+            status=str(run.status),
+            message=run.message or "",
+            failures=run.failures or 0,
+            seconds=run.execution_time,
+        )
+        for run in getattr(result.result, "results", None) or []
+    ]
+    error = str(result.exception) if result.exception else None
+    return DbtOutcome(success=bool(result.success), nodes=nodes, error=error)

@@ -1,0 +1,87 @@
+"""`repradar transform --target spark`: the same dbt project on a local Spark session.
+
+The raw tables are handed over as Parquet (DuckDB `COPY`), registered in Spark by the
+project's on-run-start hook, and the marts are written as Parquet tables under
+`spark/warehouse/<schema>.db/<table>/` next to the DuckDB warehouse. Spark's metastore
+(embedded Derby) admits one Spark process at a time, so this also takes the writer lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest.warehouse import writer_lock
+from pipelines.transform.build import TransformResult, check_raw_data
+from pipelines.transform.dbt_invoke import PROJECT_DIR, Progress, invoke
+
+
+def spark_directory(warehouse: Path) -> Path:
+    """Spark's state for this warehouse: metastore, Parquet raw tables, built tables."""
+    return warehouse.parent / "spark"
+
+
+def spark_table_files(warehouse: Path, schema: str, table: str) -> str:
+    """Glob of the Parquet files of a table built on Spark (readable with DuckDB)."""
+    return str(spark_directory(warehouse) / "warehouse" / f"{schema}.db" / table / "*.parquet")
+
+
+def export_raw(warehouse: Path, directory: Path) -> list[str]:
+    """Write every raw table as directory/<table>/data.parquet; return the table names."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' "
+                "ORDER BY 1"
+            ).fetchall()
+        ]
+        for table in tables:
+            (directory / table).mkdir(parents=True)
+            target = str(directory / table / "data.parquet").replace("'", "''")
+            con.execute(f"COPY raw.{table} TO '{target}' (FORMAT parquet)")
+    return tables
+
+
+def build_spark(
+    warehouse: Path, *, variables: str | None = None, progress: Progress | None = None
+) -> TransformResult:
+    """dbt build of the project on local Spark from the warehouse's raw tables."""
+    check_raw_data(warehouse)
+    say = progress or (lambda _: None)
+    state = spark_directory(warehouse).resolve()
+    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:4]}"
+    clock = time.perf_counter()
+    with writer_lock(warehouse):
+        tables = export_raw(warehouse, state / "raw")
+        say(f"handed {len(tables)} raw tables to Spark as Parquet under {state / 'raw'}")
+        say("starting Spark (local) and building; the first statement takes ~15 s ...")
+        outcome = invoke(
+            ["build"],
+            target="spark",
+            work_dir=state / "dbt",
+            environment={
+                "REPRADAR_SPARK_DIR": str(state),
+                "REPRADAR_RAW_PARQUET": str(state / "raw"),
+                "REPRADAR_SPARK_LOG4J": str(PROJECT_DIR / "spark" / "log4j2.properties"),
+                "SPARK_LOCAL_IP": "127.0.0.1",
+            },
+            variables=variables,
+            progress=progress,
+        )
+    return TransformResult(
+        run_id=run_id,
+        target="spark",
+        warehouse=state / "warehouse",
+        success=outcome.success and not outcome.failed_nodes,
+        seconds=time.perf_counter() - clock,
+        nodes=outcome.nodes,
+        error=outcome.error,
+    )
