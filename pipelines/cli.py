@@ -282,6 +282,10 @@ def ingest_command(
     raise typer.Exit(result.exit_code)
 
 
+def query_hint(warehouse: Path) -> str:
+    return f'duckdb -readonly {warehouse} "SELECT * FROM marts.mart_funnel_conversion"'
+
+
 def _print_transform(result: TransformResult) -> None:
     models = sum(1 for n in result.nodes if n.kind == "model")
     tests = sum(1 for n in result.nodes if n.kind in ("test", "unit_test"))
@@ -293,7 +297,8 @@ def _print_transform(result: TransformResult) -> None:
             if result.target == "duckdb"
             else ""
         )
-        _say(f"dbt build failed ({len(result.failed_nodes)} of {models + tests} models and tests){kept}")
+        failed = len(result.failed_nodes)
+        _say(f"dbt build failed ({failed} of {models + tests} models and tests){kept}")
         return
     typer.echo(
         f"built {models} models and passed {tests} tests on {result.target} in "
@@ -367,7 +372,7 @@ def transform_command(
         for line in format_kpis(headline_kpis(path)):
             typer.echo(f"  {line}")
         typer.echo("")
-        typer.echo(f"Query the marts: duckdb -readonly {path} \"SELECT * FROM marts.mart_rep_scorecard\"")
+        typer.echo(f"Query the marts: {query_hint(path)}")
     else:
         typer.echo(f"Spark tables: {result.warehouse}")
 
@@ -463,7 +468,7 @@ def demo_command(
     typer.echo("Headline KPIs:")
     for line in format_kpis(headline_kpis(warehouse)):
         typer.echo(f"  {line}")
-    typer.echo(f"Query the marts: duckdb -readonly {warehouse} \"SELECT * FROM marts.mart_funnel_conversion\"")
+    typer.echo(f"Query the marts: {query_hint(warehouse)}")
     typer.echo("")
     typer.echo("Not built yet, so the demo stops here:")
     for step, what in NOT_BUILT_YET:

@@ -25,8 +25,6 @@ def table_fingerprint(warehouse: Path, schema: str) -> dict[str, tuple]:
             ).fetchall()
         ]
         return {
-            name: con.execute(
-                f"SELECT count(*), sum(hash(t)) FROM {schema}.{name} AS t"
-            ).fetchone()
+            name: con.execute(f"SELECT count(*), sum(hash(t)) FROM {schema}.{name} AS t").fetchone()
             for name in tables
         }

@@ -75,7 +75,7 @@ def _progress_callback(progress: Progress) -> Callable[[object], None]:
                 f"  {result.status:<7} {node.resource_type:<9} {node.node_name} "
                 f"({result.execution_time:.1f} s)"
             )
-        except Exception:  # noqa: BLE001 - progress is best effort
+        except Exception:  # progress is best effort
             return
 
     return report
