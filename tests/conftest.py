@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import State
+from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner, Result
 
 from pipelines.cli import app
@@ -106,3 +110,25 @@ def small_company_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_company(
         tmp_path_factory.mktemp("small"), "--seed", "3", "--reps", "20", "--months", "12"
     )
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """A temporary Prefect server for the flow tests (one per test session)."""
+    with pytest.MonkeyPatch.context() as patch:
+        # Telemetry writes race the test server's SQLite database ("database is locked").
+        patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
+
+
+def flow_run_artifact(state: State, key: str) -> str:
+    """The markdown of the artifact `key` that the state's flow run published."""
+    with get_client(sync_client=True) as client:
+        run_id = str(state.state_details.flow_run_id)
+        # The client's read_artifacts sends nulls this server version rejects; ask directly.
+        response = client._client.post(
+            "/artifacts/filter", json={"artifacts": {"key": {"any_": [key]}}, "limit": 50}
+        )
+    [artifact] = [a for a in response.json() if a["flow_run_id"] == run_id]
+    return artifact["data"]
