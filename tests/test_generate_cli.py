@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 
 from pipelines.contract import TABLES
@@ -90,17 +91,22 @@ def test_dirty_parquet_is_refused_with_a_reason(tmp_path: Path) -> None:
 
 
 def test_every_subcommand_has_help() -> None:
-    for command in ("generate", "demo", "ingest"):
+    for command in ("generate", "demo", "ingest", "transform", "docs"):
         result = run_repradar(command, "--help")
         assert "Usage:" in result.stdout
 
 
-def test_demo_generates_ingests_and_says_what_is_not_built(tmp_path: Path) -> None:
+def test_demo_generates_ingests_builds_and_says_what_is_not_built(tmp_path: Path) -> None:
     result = run_repradar("demo", "--dir", str(tmp_path / "demo"))
     assert (tmp_path / "demo" / "exports" / "crm_opportunities.csv").exists()
     assert str(tmp_path / "demo" / "exports") in result.stdout
     assert str(tmp_path / "demo" / "warehouse.duckdb") in result.stdout
     assert "crm_opportunities.csv" in result.stdout.split("Load summary:")[1]
     assert (tmp_path / "demo" / "reports" / "validation" / "latest.html").exists()
+    assert "built 41 models and passed" in result.stdout
+    assert "Headline KPIs:" in result.stdout
+    assert "win rate, deals closed in the last 12 months: " in result.stdout
+    with duckdb.connect(str(tmp_path / "demo" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.mart_rep_scorecard").fetchone()[0] > 0
     assert "Not built yet" in result.stdout
-    assert "transform" in result.stdout.split("Not built yet")[1]
+    assert "train / score" in result.stdout.split("Not built yet")[1]

@@ -188,26 +188,46 @@ def test_company_attrition_rate_matches_pandas(warehouse: Path, company, reporti
     assert np.allclose(mart["trailing_12m_attrition_rate"], expected["trailing"])
 
 
-def test_attrition_labels_match_the_generators_truth(warehouse: Path, truth) -> None:
+def test_attrition_labels_match_pandas_and_the_generators_truth(
+    warehouse: Path, company, truth
+) -> None:
+    snapshots = query(
+        warehouse,
+        "SELECT employee_key, month_end, left_voluntarily_within_horizon AS label, label_status "
+        "FROM intermediate.int_rep_month_snapshots",
+    )
+    snapshots["month_end"] = pd.to_datetime(snapshots["month_end"])
+    people = company["hr_employees"].assign(
+        employee_key=lambda p: p["employee_id"].map(employee_key)
+    )
+    snapshots = snapshots.merge(people, on="employee_key", how="left")
+    horizon_end = snapshots["month_end"] + pd.offsets.MonthEnd(3)
+    leaves = (snapshots["termination_date"] > snapshots["month_end"]) & (
+        snapshots["termination_date"] <= horizon_end
+    )
+    expected = pd.Series("observed_stay", index=snapshots.index)
+    expected[horizon_end > AS_OF_DAY] = "censored_horizon"
+    expected[leaves & (snapshots["termination_type"] == "involuntary")] = "censored_involuntary"
+    expected[leaves & (snapshots["termination_type"] == "voluntary")] = "observed_exit"
+    assert (snapshots["label_status"] == expected).all()
+    observed = snapshots["label_status"].str.startswith("observed")
+    assert (snapshots.loc[observed, "label"] == (expected[observed] == "observed_exit")).all()
+    assert snapshots.loc[~observed, "label"].isna().all()
+
+    # The generator's own flag ("left within 31 days of a month-end") agrees but for exits
+    # on the first day of a month.
     months = truth["rep_months"].assign(
         month_end=lambda t: pd.to_datetime(t["month_end"]),
         employee_key=lambda t: t["employee_id"].map(employee_key),
     )
     flags = months.set_index(["employee_key", "month_end"])["left_voluntarily_next_month"]
-    snapshots = query(
-        warehouse,
-        "SELECT employee_key, month_end, left_voluntarily_within_horizon AS label "
-        "FROM intermediate.int_rep_month_snapshots WHERE label_status LIKE 'observed%'",
-    )
-    snapshots["month_end"] = pd.to_datetime(snapshots["month_end"])
-
-    def truth_label(row: pd.Series) -> bool:
-        horizon = [row.month_end + pd.offsets.MonthEnd(i) for i in range(3)]
-        return any(flags.get((row.employee_key, m), False) for m in horizon)
-
-    pairs = zip(snapshots.employee_key, snapshots.month_end, strict=True)
-    known = snapshots[[pair in flags.index for pair in pairs]]
-    assert len(known) > 0.9 * len(snapshots)
-    expected = known.apply(truth_label, axis=1)
-    assert (known["label"].astype(bool).values == expected.values).all()
+    known = snapshots[observed]
+    pairs = zip(known["employee_key"], known["month_end"], strict=True)
+    known = known[[pair in flags.index for pair in pairs]]
+    flagged = [
+        any(flags.get((key, end + pd.offsets.MonthEnd(i)), False) for i in range(3))
+        for key, end in zip(known["employee_key"], known["month_end"], strict=True)
+    ]
+    agree = (known["label"].astype(bool).values == flagged).mean()
+    assert len(known) > 0.9 * observed.sum() and agree > 0.998
     assert known["label"].sum() > 10

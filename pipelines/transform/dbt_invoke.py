@@ -99,8 +99,8 @@ def invoke(
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target", target,
-        "--target-path", str(work_dir / "target"),
-        "--log-path", str(work_dir / "logs"),
+        "--target-path", str(work_dir.resolve() / "target"),
+        "--log-path", str(work_dir.resolve() / "logs"),
         "--quiet",
         "--no-use-colors",
     ]  # fmt: skip

@@ -20,7 +20,9 @@ snapshots as (
         employee_months.tenure_months,
         employees.hire_date,
         employees.termination_date,
-        employees.termination_type
+        employees.termination_type,
+        -- the label looks at the whole calendar months after the month-end
+        {{ month_end(add_months('employee_months.month_start', horizon)) }} as horizon_end
     from {{ ref('int_employee_months') }} as employee_months
     inner join {{ ref('int_employees') }} as employees
         on employee_months.employee_id = employees.employee_id
@@ -248,22 +250,22 @@ select
     {{ money('coalesce(pipeline.open_pipeline, 0)') }} as open_pipeline,
     -- label: after the month-end
     case
-        when snapshots.termination_date <= {{ add_months('snapshots.month_end', horizon) }}
+        when snapshots.termination_date <= snapshots.horizon_end
             then snapshots.termination_type
     end as exit_type_within_horizon,
     case
-        when snapshots.termination_date <= {{ add_months('snapshots.month_end', horizon) }}
+        when snapshots.termination_date <= snapshots.horizon_end
             and snapshots.termination_type = 'voluntary' then true
-        when snapshots.termination_date <= {{ add_months('snapshots.month_end', horizon) }} then null
-        when {{ add_months('snapshots.month_end', horizon) }} > bounds.as_of_date then null
+        when snapshots.termination_date <= snapshots.horizon_end then null
+        when snapshots.horizon_end > bounds.as_of_date then null
         else false
     end as left_voluntarily_within_horizon,
     case
-        when snapshots.termination_date <= {{ add_months('snapshots.month_end', horizon) }}
+        when snapshots.termination_date <= snapshots.horizon_end
             and snapshots.termination_type = 'voluntary' then 'observed_exit'
-        when snapshots.termination_date <= {{ add_months('snapshots.month_end', horizon) }}
+        when snapshots.termination_date <= snapshots.horizon_end
             then 'censored_involuntary'
-        when {{ add_months('snapshots.month_end', horizon) }} > bounds.as_of_date then 'censored_horizon'
+        when snapshots.horizon_end > bounds.as_of_date then 'censored_horizon'
         else 'observed_stay'
     end as label_status
 from snapshots
