@@ -30,6 +30,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/generate_speed.py
 	$(VENV)/bin/python benchmarks/ingest_speed.py --phases
+	$(VENV)/bin/python benchmarks/transform_speed.py
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache
