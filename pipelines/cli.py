@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,6 +28,9 @@ from pipelines.transform import (
     headline_kpis,
 )
 from pipelines.transform.docs import generate_docs
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
 
 app = typer.Typer(
     name="repradar",
@@ -172,6 +175,17 @@ def _print_ingest(result: IngestResult) -> None:
     typer.echo(f"validation report: {result.report}")
 
 
+def _flow_result(state: State, expected_failure: type[Exception]):
+    """The result of a finished flow run; an expected failure (a rejected load, a failed
+    build) carries its result and is reported like a local run; anything else raises."""
+    outcome = state.result(raise_on_failure=False)
+    if isinstance(outcome, expected_failure):
+        return outcome.result
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
 def _ingest_under_prefect(
     source: Path, warehouse: Path, mapping: Path | None, reports: Path, force: bool
 ) -> IngestResult:
@@ -185,12 +199,7 @@ def _ingest_under_prefect(
         force=force,
         return_state=True,
     )
-    outcome = state.result(raise_on_failure=False)
-    if isinstance(outcome, IngestRejected):
-        return outcome.result
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return outcome
+    return _flow_result(state, IngestRejected)
 
 
 @app.command("ingest")
@@ -310,12 +319,7 @@ def _transform_under_prefect(warehouse: Path, target: Target) -> TransformResult
     from pipelines.flows.transform import TransformFailed, transform_flow
 
     state = transform_flow(warehouse=str(warehouse), target=target.value, return_state=True)
-    outcome = state.result(raise_on_failure=False)
-    if isinstance(outcome, TransformFailed):
-        return outcome.result
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return outcome
+    return _flow_result(state, TransformFailed)
 
 
 @app.command("transform")
