@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -40,23 +39,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import peak_rss_mib, say  # noqa: E402
+
+from pipelines.ingest.warehouse import remove_database  # noqa: E402
+
 REPRADAR = str(Path(sys.executable).parent / "repradar")
 REPS, MONTHS, SEED, AS_OF = 5000, 36, 1, "2026-10-31"
 TARGET_RATIO = 3.0
 BIG = "crm_activities"  # the largest table, shown on its own in the phase breakdown
-
-
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _fresh(path: Path) -> None:
-    for stale in (path, path.with_name(path.name + ".wal")):
-        stale.unlink(missing_ok=True)
 
 
 # --- the sides, each run in a subprocess ----------------------------------------------
@@ -68,7 +58,7 @@ def side_bare(exports: Path, work: Path) -> dict:
     from pipelines.ingest.load import LOAD_ORDER
 
     target = work / "bare.duckdb"
-    _fresh(target)
+    remove_database(target)
     tables = {}
     started = time.perf_counter()
     con = duckdb.connect(str(target))
@@ -84,17 +74,17 @@ def side_bare(exports: Path, work: Path) -> dict:
     return {
         "tables": tables,
         "seconds": total,
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
         "db_mib": target.stat().st_size / 2**20,
     }
 
 
-def _ingest(exports: Path, work: Path, fresh: bool, progress=_say):
+def _ingest(exports: Path, work: Path, fresh: bool, progress=say):
     from pipelines.ingest import IngestRequest, ingest
 
     target = work / "repradar.duckdb"
     if fresh:
-        _fresh(target)
+        remove_database(target)
     request = IngestRequest(source=exports, warehouse=target, reports=work / "reports")
     started = time.perf_counter()
     result = ingest(request, progress=progress)
@@ -116,7 +106,7 @@ def side_repradar(exports: Path, work: Path, fresh: bool) -> dict:
             for f in result.files
         },
         "seconds": total,
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
         "db_mib": target.stat().st_size / 2**20,
     }
 
@@ -204,7 +194,7 @@ def side_phases(exports: Path, work: Path) -> dict:
             for name, by_table in phases.items()
         },
         "seconds": total,
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 
@@ -221,9 +211,9 @@ def _child(side: str, exports: Path, work: Path) -> dict:
 def _company(work: Path) -> Path:
     exports = work / "exports"
     if (exports / "_truth" / "summary.json").is_file():
-        _say(f"reusing {exports}")
+        say(f"reusing {exports}")
         return exports
-    _say(f"generating the {REPS}-rep, {MONTHS}-month company into {exports} ...")
+    say(f"generating the {REPS}-rep, {MONTHS}-month company into {exports} ...")
     size = ["--reps", str(REPS), "--months", str(MONTHS), "--seed", str(SEED), "--as-of", AS_OF]
     subprocess.run(
         [REPRADAR, "generate", "--out", str(exports), *size], check=True, capture_output=True
@@ -341,7 +331,7 @@ def main() -> None:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            _say(f"another benchmark is using {args.workdir}; waiting for it to finish ...")
+            say(f"another benchmark is using {args.workdir}; waiting for it to finish ...")
             fcntl.flock(lock, fcntl.LOCK_EX)  # two runs at once would spoil each other's times
         _run(args)
 
@@ -349,22 +339,22 @@ def main() -> None:
 def _run(args: argparse.Namespace) -> None:
     exports = _company(args.workdir)
     _warm(exports)
-    _say(_machine())
+    say(_machine())
     bares, ours = [], []
     for round_ in range(1, args.repeat + 1):
-        _say(f"round {round_}/{args.repeat}: bare DuckDB load ...")
+        say(f"round {round_}/{args.repeat}: bare DuckDB load ...")
         bares.append(_child("bare", exports, args.workdir))
-        _say(f"round {round_}/{args.repeat}: repradar ingest ...")
+        say(f"round {round_}/{args.repeat}: repradar ingest ...")
         ours.append(_child("repradar", exports, args.workdir))
-        _say(f"  {bares[-1]['seconds']:.1f} s vs {ours[-1]['seconds']:.1f} s")
-    _say("repradar ingest again, same files ...")
+        say(f"  {bares[-1]['seconds']:.1f} s vs {ours[-1]['seconds']:.1f} s")
+    say("repradar ingest again, same files ...")
     again = _child("again", exports, args.workdir)
     _print_tables(bares, ours, again)
     ratio = statistics.median(o["seconds"] / b["seconds"] for b, o in zip(bares, ours, strict=True))
     if args.phases or ratio > TARGET_RATIO:
         runs = []
         for round_ in range(1, args.repeat + 1):
-            _say(f"phases {round_}/{args.repeat}: instrumented repradar ingest ...")
+            say(f"phases {round_}/{args.repeat}: instrumented repradar ingest ...")
             runs.append(_child("phases", exports, args.workdir))
         _print_phases(runs)
 

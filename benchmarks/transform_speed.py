@@ -53,30 +53,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import peak_rss_mib, say  # noqa: E402
+
+from pipelines.ingest.warehouse import remove_database  # noqa: E402
+
 REPRADAR = str(Path(sys.executable).parent / "repradar")
 SEED, AS_OF = 1, "2026-10-31"
 TARGET_RATIO = 1.5
 WAREHOUSE = "warehouse.duckdb"  # every copy has this name: the DuckDB catalog is its stem
 
 
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _fresh(path: Path) -> None:
-    for stale in (path, path.with_name(path.name + ".wal")):
-        stale.unlink(missing_ok=True)
-
-
 def _copy_base(work: Path, step: str) -> Path:
     """A fresh copy of the ingested base warehouse at <work>/<step>/warehouse.duckdb."""
     target = work / step / WAREHOUSE
     target.parent.mkdir(parents=True, exist_ok=True)
-    _fresh(target)
+    remove_database(target)
     shutil.copyfile(work / "base" / WAREHOUSE, target)
     return target
 
@@ -164,7 +155,7 @@ def step_build(work: Path) -> dict:
         "built_mib": warehouse.stat().st_size / 2**20,
         "import_dbt_s": import_s,
         "nodes": _node_seconds(result.nodes),
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 
@@ -183,7 +174,7 @@ def step_run(work: Path) -> dict:
     return {
         "seconds": seconds,
         "nodes": _node_seconds(outcome.nodes),
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 
@@ -279,7 +270,7 @@ def step_direct(work: Path) -> dict:
         "tests": len(tests),
         "failing_tests": failing,
         "errors": errors,
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 
@@ -328,7 +319,7 @@ def step_flow(work: Path) -> dict:
         "server_s": server_s,
         "seconds": seconds,
         "build_s": result.seconds,
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 
@@ -369,7 +360,7 @@ def _child(step: str, work: Path) -> dict:
     with log.open("w") as stderr:
         done = subprocess.run(args, stdout=subprocess.PIPE, stderr=stderr, text=True)
     if done.returncode:
-        _say(log.read_text()[-3000:])
+        say(log.read_text()[-3000:])
         raise SystemExit(f"step {step} failed (exit {done.returncode}); log: {log}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -382,11 +373,11 @@ def _company(args: argparse.Namespace, work: Path) -> Path:
         found = json.loads(summary.read_text())["parameters"]
         if any(found.get(key) != value for key, value in wanted.items()):
             raise SystemExit(f"{exports} holds another company ({found}); use another --workdir")
-        _say(f"reusing {exports}")
+        say(f"reusing {exports}")
         return exports
     if args.exports:
         raise SystemExit(f"{exports} has no generated company (_truth/summary.json)")
-    _say(f"generating the {args.reps}-rep, {args.months}-month company into {exports} ...")
+    say(f"generating the {args.reps}-rep, {args.months}-month company into {exports} ...")
     size = ["--reps", str(args.reps), "--months", str(args.months), "--seed", str(args.seed)]
     t0 = time.perf_counter()
     subprocess.run(
@@ -394,7 +385,7 @@ def _company(args: argparse.Namespace, work: Path) -> Path:
         check=True,
         capture_output=True,
     )
-    _say(f"  generated in {time.perf_counter() - t0:.1f} s")
+    say(f"  generated in {time.perf_counter() - t0:.1f} s")
     return exports
 
 
@@ -403,18 +394,18 @@ def _base_warehouse(exports: Path, work: Path) -> Path:
     marker = work / "base" / "ingested.json"
     source = json.loads((exports / "_truth" / "summary.json").read_text())["parameters"]
     if base.is_file() and marker.is_file() and json.loads(marker.read_text()) == source:
-        _say(f"reusing {base}")
+        say(f"reusing {base}")
         return base
-    _say(f"ingesting into {base} ...")
+    say(f"ingesting into {base} ...")
     base.parent.mkdir(parents=True, exist_ok=True)
-    _fresh(base)
+    remove_database(base)
     t0 = time.perf_counter()
     subprocess.run(
         [REPRADAR, "ingest", "--source", str(exports), "--warehouse", str(base)],
         check=True,
         capture_output=True,
     )
-    _say(f"  ingested in {time.perf_counter() - t0:.1f} s")
+    say(f"  ingested in {time.perf_counter() - t0:.1f} s")
     marker.write_text(json.dumps(source))
     return base
 
@@ -572,23 +563,23 @@ def _run(args: argparse.Namespace, work: Path) -> None:
     exports = _company(args, work)
     base = _base_warehouse(exports, work)
     _print_counts(_raw_counts(base), base)
-    _say(_machine())
-    _say("dbt compile (for the direct step) ...")
-    _say(f"  {_child('compile', work)['seconds']:.1f} s")
+    say(_machine())
+    say("dbt compile (for the direct step) ...")
+    say(f"  {_child('compile', work)['seconds']:.1f} s")
     steps = ["build", "run", "direct"]
     if not args.no_prefect:
         steps += ["cli", "cli-prefect", "flow"]
         if not (work / "prefect-home" / "prefect.db").is_file():
-            _say("Prefect: creating the database under prefect-home ...")
-            _say(f"  {_child('prefect-warmup', work)['seconds']:.1f} s")
+            say("Prefect: creating the database under prefect-home ...")
+            say(f"  {_child('prefect-warmup', work)['seconds']:.1f} s")
     rounds = []
     for number in range(1, args.rounds + 1):
         results = {}
         for step in steps:
-            _say(f"round {number}/{args.rounds}: {step} ...")
+            say(f"round {number}/{args.rounds}: {step} ...")
             results[step] = _child(step, work)
             shown = results[step].get("seconds", results[step].get("models_s"))
-            _say(f"  {shown:.2f} s")
+            say(f"  {shown:.2f} s")
         rounds.append(results)
     _print_results(rounds, args)
 
@@ -620,20 +611,20 @@ def main() -> None:
         prefix = f"repradar-bench-transform-{args.reps}x{args.months}-"
         work = Path(tempfile.mkdtemp(prefix=prefix))
     work.mkdir(parents=True, exist_ok=True)
-    _say(f"work directory: {work}")
+    say(f"work directory: {work}")
     try:
         with (work / ".lock").open("a") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                _say(f"another benchmark is using {work}; waiting for it to finish ...")
+                say(f"another benchmark is using {work}; waiting for it to finish ...")
                 fcntl.flock(lock, fcntl.LOCK_EX)  # two runs at once would spoil the times
             _run(args, work)
     finally:
         if not args.workdir and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         elif not args.workdir:
-            _say(f"kept {work} (reuse it with --workdir {work})")
+            say(f"kept {work} (reuse it with --workdir {work})")
 
 
 if __name__ == "__main__":

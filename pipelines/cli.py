@@ -6,7 +6,9 @@ validation (nothing changed), 4 the warehouse is busy (another run holds it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,7 +21,7 @@ from pipelines.ingest import IngestRequest, IngestResult, ingest, summary_lines
 from pipelines.ingest.errors import WarehouseBusy
 from pipelines.ingest.options import IngestOptions, MappingError, read_mapping
 from pipelines.ingest.read import SourceError
-from pipelines.ingest.warehouse import resolve_warehouse
+from pipelines.ingest.warehouse import remove_database, resolve_warehouse
 from pipelines.transform import (
     TransformError,
     TransformResult,
@@ -296,8 +298,6 @@ def query_hint(warehouse: Path) -> str:
 
 
 def _print_transform(result: TransformResult) -> None:
-    models = sum(1 for n in result.nodes if n.kind == "model")
-    tests = sum(1 for n in result.nodes if n.kind in ("test", "unit_test"))
     if not result.success:
         for problem in result.problems():
             _say(f"failed: {problem}")
@@ -307,12 +307,26 @@ def _print_transform(result: TransformResult) -> None:
             else ""
         )
         failed = len(result.failed_nodes)
-        _say(f"dbt build failed ({failed} of {models + tests} models and tests){kept}")
+        total = result.models + result.tests
+        _say(f"dbt build failed ({failed} of {total} models and tests){kept}")
         return
     typer.echo(
-        f"built {models} models and passed {tests} tests on {result.target} in "
+        f"built {result.models} models and passed {result.tests} tests on {result.target} in "
         f"{result.seconds:.1f} s (run {result.run_id})"
     )
+
+
+@contextlib.contextmanager
+def _transform_errors_exit() -> Iterator[None]:
+    """A busy warehouse exits 4, a transform that cannot start exits 1, with the reason."""
+    try:
+        yield
+    except WarehouseBusy as error:
+        _say(f"error: {error}")
+        raise typer.Exit(EXIT_BUSY) from error
+    except TransformError as error:
+        _say(f"error: {error}")
+        raise typer.Exit(1) from error
 
 
 def _transform_under_prefect(warehouse: Path, target: Target) -> TransformResult:
@@ -352,7 +366,7 @@ def transform_command(
     Prints headline KPIs and how to query the marts.
     """
     path = resolve_warehouse(warehouse)
-    try:
+    with _transform_errors_exit():
         if prefect:
             result = _transform_under_prefect(path, target)
         elif target is Target.spark:
@@ -361,12 +375,6 @@ def transform_command(
             result = build_spark(path, progress=_say)
         else:
             result = build_duckdb(path, progress=_say)
-    except WarehouseBusy as error:
-        _say(f"error: {error}")
-        raise typer.Exit(EXIT_BUSY) from error
-    except TransformError as error:
-        _say(f"error: {error}")
-        raise typer.Exit(1) from error
     _print_transform(result)
     if not result.success:
         raise typer.Exit(result.exit_code)
@@ -402,14 +410,8 @@ def docs_command(
     """Generate the dbt docs catalog of every model and column: one self-contained HTML
     page (open it in a browser, no server needed) plus manifest.json and catalog.json."""
     path = resolve_warehouse(warehouse)
-    try:
+    with _transform_errors_exit():
         page = generate_docs(path, out or path.parent / "docs")
-    except WarehouseBusy as error:
-        _say(f"error: {error}")
-        raise typer.Exit(EXIT_BUSY) from error
-    except TransformError as error:
-        _say(f"error: {error}")
-        raise typer.Exit(1) from error
     typer.echo(f"docs: {page}")
 
 
@@ -428,8 +430,7 @@ def demo_command(
     request = GenerateRequest(out=exports, seed=seed, as_of=end_of_previous_month(dt.date.today()))
     summary = generate(request, progress=_say)
     warehouse = directory / "warehouse.duckdb"
-    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    remove_database(warehouse)
     _say("ingesting the exports ...")
     loaded = ingest(
         IngestRequest(

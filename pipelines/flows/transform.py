@@ -33,13 +33,11 @@ def dbt_build(warehouse: Path, target: str) -> TransformResult:
 
 
 def markdown_summary(result: TransformResult, kpis: list[str]) -> str:
-    models = sum(1 for n in result.nodes if n.kind == "model")
-    tests = sum(1 for n in result.nodes if n.kind in ("test", "unit_test"))
     lines = [
         f"# transform {result.run_id} ({result.target}): "
         f"{'success' if result.success else 'FAILED'}",
         "",
-        f"{models} models, {tests} tests, {len(result.failed_nodes)} failed, "
+        f"{result.models} models, {result.tests} tests, {len(result.failed_nodes)} failed, "
         f"{result.seconds:.1f} s.",
     ]
     if result.problems():

@@ -10,7 +10,6 @@ A run killed part-way never commits, so it leaves the warehouse as it was too.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,10 +95,6 @@ class IngestResult:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def new_load_id() -> str:
-    return f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
 
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, table: str, checksum: str) -> str | None:
@@ -261,7 +256,7 @@ def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult
             "stopped before the run finished; nothing of it was applied' WHERE status = 'running'"
         )
         found, ignored = read.discover(request.source, request.options)
-        load_id = new_load_id()
+        load_id = warehouse.new_run_id()
         con.execute(
             "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, NULL, 'running', NULL)",
             [load_id, str(request.source), _now()],

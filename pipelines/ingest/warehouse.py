@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,17 @@ OPS_TABLES = {
         expectation VARCHAR, column_name VARCHAR, policy VARCHAR, failed_rows BIGINT,
         example VARCHAR""",
 }
+
+
+def new_run_id() -> str:
+    """Id of an ingest load or a transform run: UTC time to the second plus 4 hex digits."""
+    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+
+
+def remove_database(path: Path) -> None:
+    """Delete a DuckDB file and its write-ahead log, if they exist."""
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
 
 
 def resolve_warehouse(option: Path | None) -> Path:

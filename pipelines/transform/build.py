@@ -6,13 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.warehouse import connect_for_writing, writer_lock
+from pipelines.ingest.warehouse import (
+    connect_for_writing,
+    new_run_id,
+    remove_database,
+    writer_lock,
+)
 from pipelines.transform.dbt_invoke import DbtOutcome, NodeOutcome, Progress, invoke
 
 RUNS_TABLE = """CREATE TABLE IF NOT EXISTS ops.transform_runs (run_id VARCHAR,
@@ -34,9 +38,33 @@ class TransformResult:
     nodes: list[NodeOutcome] = field(default_factory=list)
     error: str | None = None
 
+    @classmethod
+    def from_outcome(
+        cls, outcome: DbtOutcome, *, run_id: str, target: str, warehouse: Path, seconds: float
+    ) -> TransformResult:
+        """A dbt build succeeded when dbt says so and no model or test failed."""
+        return cls(
+            run_id=run_id,
+            target=target,
+            warehouse=warehouse,
+            success=outcome.success and not outcome.failed_nodes,
+            seconds=seconds,
+            nodes=outcome.nodes,
+            error=outcome.error,
+        )
+
     @property
     def failed_nodes(self) -> list[NodeOutcome]:
         return [node for node in self.nodes if node.failed]
+
+    @property
+    def models(self) -> int:
+        return sum(1 for node in self.nodes if node.kind == "model")
+
+    @property
+    def tests(self) -> int:
+        """Data tests and unit tests."""
+        return sum(1 for node in self.nodes if node.kind in ("test", "unit_test"))
 
     @property
     def exit_code(self) -> int:
@@ -76,14 +104,8 @@ def _checkpoint(warehouse: Path) -> None:
     con = connect_for_writing(warehouse)
     try:
         con.execute("CHECKPOINT")
-        con.execute(RUNS_TABLE)
     finally:
         con.close()
-
-
-def _remove(path: Path) -> None:
-    for stale in (path, path.with_name(path.name + ".wal")):
-        stale.unlink(missing_ok=True)
 
 
 def _log_run(warehouse: Path, result: TransformResult, started: dt.datetime) -> None:
@@ -98,8 +120,8 @@ def _log_run(warehouse: Path, result: TransformResult, started: dt.datetime) -> 
                 started,
                 dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 "success" if result.success else "failed",
-                sum(1 for n in result.nodes if n.kind == "model"),
-                sum(1 for n in result.nodes if n.kind in ("test", "unit_test")),
+                result.models,
+                result.tests,
                 len(result.failed_nodes),
                 "; ".join(result.problems())[:4000] or None,
             ],
@@ -117,13 +139,13 @@ def build_duckdb(
 ) -> TransformResult:
     """dbt build of every model and test into `warehouse`, atomically."""
     check_raw_data(warehouse)
-    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:4]}"
+    run_id = new_run_id()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     clock = time.perf_counter()
     with writer_lock(warehouse):
         _checkpoint(warehouse)
         scratch = warehouse.with_name(f".{warehouse.name}.building")
-        _remove(scratch)
+        remove_database(scratch)
         shutil.copyfile(warehouse, scratch)
         try:
             outcome: DbtOutcome = invoke(
@@ -134,14 +156,12 @@ def build_duckdb(
                 variables=variables,
                 progress=progress,
             )
-            result = TransformResult(
+            result = TransformResult.from_outcome(
+                outcome,
                 run_id=run_id,
                 target="duckdb",
                 warehouse=warehouse,
-                success=outcome.success and not outcome.failed_nodes,
                 seconds=time.perf_counter() - clock,
-                nodes=outcome.nodes,
-                error=outcome.error,
             )
             if result.success:
                 _log_run(scratch, result, started)
@@ -149,6 +169,6 @@ def build_duckdb(
             else:
                 _log_run(warehouse, result, started)
         finally:
-            _remove(scratch)
+            remove_database(scratch)
     result.seconds = time.perf_counter() - clock
     return result

@@ -41,9 +41,6 @@ class DbtOutcome:
     def failed_nodes(self) -> list[NodeOutcome]:
         return [node for node in self.nodes if node.failed]
 
-    def count(self, kind: str) -> int:
-        return sum(1 for node in self.nodes if node.kind == kind)
-
 
 @contextlib.contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:

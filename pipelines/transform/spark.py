@@ -8,15 +8,13 @@ project's on-run-start hook, and the marts are written as Parquet tables under
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import time
-import uuid
 from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.warehouse import writer_lock
+from pipelines.ingest.warehouse import new_run_id, writer_lock
 from pipelines.transform.build import TransformResult, check_raw_data
 from pipelines.transform.dbt_invoke import PROJECT_DIR, Progress, invoke
 
@@ -57,7 +55,7 @@ def build_spark(
     check_raw_data(warehouse)
     say = progress or (lambda _: None)
     state = spark_directory(warehouse).resolve()
-    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:4]}"
+    run_id = new_run_id()
     clock = time.perf_counter()
     with writer_lock(warehouse):
         tables = export_raw(warehouse, state / "raw")
@@ -76,12 +74,10 @@ def build_spark(
             variables=variables,
             progress=progress,
         )
-    return TransformResult(
+    return TransformResult.from_outcome(
+        outcome,
         run_id=run_id,
         target="spark",
         warehouse=state / "warehouse",
-        success=outcome.success and not outcome.failed_nodes,
         seconds=time.perf_counter() - clock,
-        nodes=outcome.nodes,
-        error=outcome.error,
     )
