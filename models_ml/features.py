@@ -1,4 +1,12 @@
-"""The attrition model's inputs: point-in-time snapshots read from the warehouse."""
+"""The models' inputs, read from the warehouse.
+
+Attrition: the point-in-time rep-month snapshots (`intermediate.int_rep_month_snapshots`),
+plus a few derived columns that put HR's rules of thumb into the feature space (pay below
+band, promotion overdue, a new manager, the first year). Account loss: the handover
+features of past departures (`intermediate.int_handover_features`) for training, and every
+live account's current state (`marts.mart_account_coverage`) for scoring, on the same
+columns. Protected attributes (gender, birth year) are in neither table.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,8 @@ import pandas as pd
 KEYS = ["snapshot_id", "employee_key", "month_end"]
 LABEL = "left_voluntarily_within_horizon"
 # Everything in int_rep_month_snapshots that describes the rep at the month-end. Team is
-# left out (its name means nothing to another company; team_exits_6m carries the effect);
-# protected attributes are not in the snapshots at all.
-FEATURES = [
+# left out (its name means nothing to another company; team_exits_6m carries the effect).
+SNAPSHOT_FEATURES = [
     "job_level",
     "tenure_months",
     "attainment_3m",
@@ -21,6 +28,7 @@ FEATURES = [
     "pay_vs_band",
     "months_since_promotion",
     "manager_changes_12m",
+    "months_since_manager_change",
     "last_engagement",
     "engagement_change",
     "last_satisfaction",
@@ -37,17 +45,115 @@ FEATURES = [
     "open_opportunities",
     "open_pipeline",
 ]
+PROMOTION_EXPECTED_MONTHS = 18
+DERIVED_FEATURES = [
+    "attainment_shortfall_3m",
+    "pay_below_band",
+    "promotion_overdue_months",
+    "new_manager_6m",
+    "first_year",
+]
+# What the attrition model learns from: the drivers HR research keeps finding (pay against
+# the market, a stalled promotion, a new manager, engagement and intent to stay, colleagues
+# leaving, the first year, missing quota). The other snapshot columns are kept for drift
+# checks and reports; with a few hundred exits they add noise, not signal (backtested).
+FEATURES = [
+    "attainment_shortfall_3m",
+    "pay_below_band",
+    "promotion_overdue_months",
+    "new_manager_6m",
+    "last_engagement",
+    "last_satisfaction",
+    "last_intent_to_stay",
+    "team_voluntary_exits_6m",
+    "first_year",
+]
+
+ACCOUNT_KEYS = ["account_id"]
+ACCOUNT_LABEL = "lost"
+ACCOUNT_FEATURES = [
+    "segment",
+    "industry",
+    "is_key_account",
+    "is_single_threaded",
+    "people_engaged_180d",
+    "supporting_team_members",
+    "documentation_completeness",
+    "revenue_12m",
+    "open_opportunities",
+    "open_pipeline",
+]
+
+
+def add_derived_features(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Shortfall against quota, pay below the band midpoint, months a promotion is
+    overdue (beyond 18 months), a manager change in the last 6 months, the first year."""
+    frame = snapshots.copy()
+    frame["attainment_shortfall_3m"] = (1 - frame["attainment_3m"]).clip(lower=0, upper=1)
+    frame["pay_below_band"] = (-frame["pay_vs_band"]).clip(lower=0)
+    frame["promotion_overdue_months"] = (
+        frame["months_since_promotion"] - PROMOTION_EXPECTED_MONTHS
+    ).clip(lower=0, upper=60)
+    frame["new_manager_6m"] = (frame["months_since_manager_change"] < 6).astype("float64")
+    frame["first_year"] = (frame["tenure_months"] < 12).astype("float64")
+    return frame
+
+
+def _read(warehouse: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).df()
 
 
 def load_snapshots(warehouse: Path) -> pd.DataFrame:
     """Every rep-month snapshot in month order, features as floats, label as 0/1/NA."""
-    columns = ", ".join([*KEYS, "team", *FEATURES, LABEL, "label_status"])
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        frame = con.execute(
-            f"SELECT {columns} FROM intermediate.int_rep_month_snapshots "
-            "ORDER BY month_end, employee_key"
-        ).df()
-    frame[FEATURES] = frame[FEATURES].astype("float64")
+    columns = ", ".join([*KEYS, "team", *SNAPSHOT_FEATURES, LABEL, "label_status"])
+    frame = _read(
+        warehouse,
+        f"SELECT {columns} FROM intermediate.int_rep_month_snapshots "
+        "ORDER BY month_end, employee_key",
+    )
+    frame[SNAPSHOT_FEATURES] = frame[SNAPSHOT_FEATURES].astype("float64")
     frame["month_end"] = pd.to_datetime(frame["month_end"])
     frame[LABEL] = frame[LABEL].astype("Int8")
+    return add_derived_features(frame)
+
+
+def _account_types(frame: pd.DataFrame) -> pd.DataFrame:
+    numeric = [c for c in ACCOUNT_FEATURES if c not in ("segment", "industry")]
+    frame[numeric] = frame[numeric].astype("float64")
+    frame[["segment", "industry"]] = frame[["segment", "industry"]].astype(object)
     return frame
+
+
+def load_handovers(warehouse: Path) -> pd.DataFrame:
+    """Past handovers with a final outcome, in departure order: the account features on
+    the departure date and `lost` (no activity and no business within 12 months)."""
+    frame = _read(
+        warehouse,
+        """SELECT handover_id, account_id, departed_employee_key, departed_on,
+            segment, industry, is_key_account, is_single_threaded, people_engaged_180d,
+            supporting_team_members, documentation_completeness,
+            revenue_12m_before AS revenue_12m, open_opportunities, open_pipeline,
+            NOT retained_12m AS lost
+        FROM intermediate.int_handover_features
+        WHERE is_outcome_final
+        ORDER BY departed_on, account_id""",
+    )
+    frame["departed_on"] = pd.to_datetime(frame["departed_on"])
+    frame[ACCOUNT_LABEL] = frame[ACCOUNT_LABEL].astype(int)
+    return _account_types(frame)
+
+
+def load_live_accounts(warehouse: Path) -> pd.DataFrame:
+    """Accounts owned today by someone still employed, on the handover feature columns."""
+    frame = _read(
+        warehouse,
+        """SELECT account_id, owner_employee_key AS employee_key, owner_team AS team,
+            segment, industry, is_key_account, is_single_threaded, people_engaged_180d,
+            supporting_team_members, documentation_completeness,
+            trailing_12m_revenue AS revenue_12m, open_opportunities, open_pipeline
+        FROM marts.mart_account_coverage
+        WHERE owner_employee_key IS NOT NULL AND NOT owner_has_left
+        ORDER BY account_id""",
+    )
+    return _account_types(frame)

@@ -86,6 +86,18 @@ deals as (
     group by departures.account_id, departures.departed_employee_id
 ),
 
+activity_after as (
+    -- the account is still alive: someone logged work on it after the handover
+    select departures.account_id, departures.departed_employee_id, count(*) as activities
+    from departures
+    inner join {{ ref('stg_crm__activities') }} as activities
+        on departures.account_id = activities.account_id
+        and activities.occurred_on > departures.departed_on
+        and (departures.handover_on is null or activities.occurred_on > departures.handover_on)
+        and activities.occurred_on <= {{ add_days('departures.departed_on', 365) }}
+    group by departures.account_id, departures.departed_employee_id
+),
+
 open_pipeline as (
     select
         departures.account_id,
@@ -125,9 +137,10 @@ select
     {{ days_between('departures.departed_on', 'departures.handover_on') }} as handover_delay_days,
     {{ money('coalesce(deals.revenue_12m_after, 0)') }} as revenue_12m_after,
     coalesce(deals.won_deals_12m_after, 0) as won_deals_12m_after,
+    cast(coalesce(activity_after.activities, 0) as bigint) as activities_12m_after,
     {{ add_days('departures.departed_on', 365) }} <= bounds.as_of_date as is_outcome_final,
     case
-        when coalesce(deals.won_deals_12m_after, 0) > 0 then true
+        when coalesce(deals.won_deals_12m_after, 0) > 0 or activity_after.activities > 0 then true
         when {{ add_days('departures.departed_on', 365) }} <= bounds.as_of_date then false
     end as retained_12m
 from departures
@@ -142,6 +155,9 @@ left join supporting_team
     and departures.departed_employee_id = supporting_team.departed_employee_id
 left join deals
     on departures.account_id = deals.account_id and departures.departed_employee_id = deals.departed_employee_id
+left join activity_after
+    on departures.account_id = activity_after.account_id
+    and departures.departed_employee_id = activity_after.departed_employee_id
 left join open_pipeline
     on departures.account_id = open_pipeline.account_id
     and departures.departed_employee_id = open_pipeline.departed_employee_id

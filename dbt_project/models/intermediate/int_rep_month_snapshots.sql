@@ -73,6 +73,8 @@ job_changes as (
         snapshots.employee_id,
         snapshots.month_end,
         max(case when changes.change_type = 'promotion' then changes.effective_date end) as last_promotion_on,
+        max(case when changes.change_type = 'manager_change' then changes.effective_date end)
+            as last_manager_change_on,
         {{ count_if("changes.change_type = 'manager_change' and changes.effective_date > " ~ add_months('snapshots.month_end', -12)) }}
             as manager_changes_12m
     from snapshots
@@ -233,6 +235,8 @@ select
     {{ months_between('coalesce(job_changes.last_promotion_on, snapshots.hire_date)', 'snapshots.month_end') }}
         as months_since_promotion,
     cast(coalesce(job_changes.manager_changes_12m, 0) as bigint) as manager_changes_12m,
+    {{ months_between('job_changes.last_manager_change_on', 'snapshots.month_end') }}
+        as months_since_manager_change,
     surveys.last_engagement,
     surveys.last_engagement - surveys.previous_engagement as engagement_change,
     surveys.last_satisfaction,
