@@ -49,7 +49,7 @@ def _category_bins(reference: pd.Series, current: pd.Series) -> list[np.ndarray]
     counts = []
     for values in (reference, current):
         codes = pd.Categorical(values, categories=known).codes
-        codes = np.where(values.isna(), len(known) + 1, np.where(codes < 0, 0, codes))
+        codes = np.where(values.isna(), len(known) + 1, np.where(codes < 0, len(known), codes))
         counts.append(np.bincount(codes, minlength=len(known) + 2))
     return counts
 

@@ -252,6 +252,8 @@ def test_missing_values_are_a_bin_of_their_own() -> None:
     assert population_stability_index(reference, reference.copy()) == pytest.approx(0.0)
     more_missing = pd.Series([1.0, 2.0, np.nan, np.nan, np.nan] * 20)
     assert population_stability_index(reference, more_missing) > 0.25
+    top_values_gone_missing = pd.Series([1.0, 2.0, 3.0, np.nan, np.nan] * 20)
+    assert population_stability_index(reference, top_values_gone_missing) > 0.25
 
 
 def test_unseen_categories_share_one_bin() -> None:
@@ -259,6 +261,12 @@ def test_unseen_categories_share_one_bin() -> None:
     current = pd.Series(["a", "b", "new", "newer"] * 5)
     expected = 2 * (0.25 - 0.5) * math.log(0.25 / 0.5) + (0.5 - 1e-4) * math.log(0.5 / 1e-4)
     assert population_stability_index(reference, current) == pytest.approx(expected)
+
+
+def test_unseen_categories_are_not_counted_as_missing() -> None:
+    reference = pd.Series(["a", "b", None, None] * 5)
+    current = pd.Series(["a", "b", "new", "new"] * 5)
+    assert population_stability_index(reference, current) > 0.25
 
 
 def test_psi_status_follows_the_thresholds() -> None:
