@@ -59,9 +59,7 @@ def build_pipeline(kind: str, C: float = 0.01, random_state: int | None = None) 
                 ),
             ]
         )
-        return Pipeline(
-            [("features", features), ("model", LogisticRegression(C=C, max_iter=2000))]
-        )
+        return Pipeline([("features", features), ("model", LogisticRegression(C=C, max_iter=2000))])
     if kind == "gradient_boosting":
         features = ColumnTransformer(
             [
@@ -245,14 +243,16 @@ class AccountLossModel(ExplainByOcclusion, ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def _reference_row(X: pd.DataFrame) -> pd.Series:
-    """A typical value per column: the median of a numeric column, else the mode."""
-    values = {}
+def _reference_row(X: pd.DataFrame) -> dict[str, float | str | None]:
+    """A typical value per column: the median of a numeric column, else the mode (plain
+    Python values, so the fitted model stays serialisable with skops)."""
+    values: dict[str, float | str | None] = {}
     for column in X.columns:
         series = X[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            values[column] = series.median()
+            median = series.median()
+            values[column] = None if pd.isna(median) else float(median)
         else:
-            mode = series.mode(dropna=True)
-            values[column] = mode.iloc[0] if len(mode) else None
-    return pd.Series(values, dtype=object)
+            mode = series.mode(dropna=True).tolist()
+            values[column] = mode[0] if mode else None
+    return values

@@ -32,7 +32,7 @@ AGE_BANDS: tuple[str, ...] = ("under 30", "30-39", "40-49", "50 and over")
 UNKNOWN = "unknown"
 # The lowest acceptable ratio of a group's selection rate to the highest group's rate.
 FOUR_FIFTHS = 0.8
-# Groups with fewer people than this are reported but not judged.
+# Groups with fewer rows (people, or person-months) than this are reported but not judged.
 MIN_GROUP_SIZE = 5
 # A feature correlated with a protected attribute above this is a likely proxy for it.
 PROXY_LIMIT = 0.5
@@ -40,7 +40,7 @@ PROXY_LIMIT = 0.5
 RATE_COLUMNS = [
     "attribute",
     "group",
-    "people",
+    "rows",
     "selection_rate",
     "true_positive_rate",
     "false_positive_rate",
@@ -72,7 +72,7 @@ def _positives(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 def _metrics() -> dict[str, Callable[..., float]]:
     """The per-group metrics given to MetricFrame, with 1 (leaves) as the positive label."""
     return {
-        "people": count,
+        "rows": count,
         "positives": _positives,
         "selection_rate": functools.partial(selection_rate, pos_label=1),
         "true_positive_rate": functools.partial(true_positive_rate, pos_label=1),
@@ -101,12 +101,12 @@ def _group_order(groups: pd.Series, labels: pd.Series) -> list[str]:
 
 def _notes(row: pd.Series, min_group_size: int) -> str:
     """Why some of a group's numbers are missing, or empty when none are."""
-    if row["people"] < min_group_size:
-        return f"fewer than {min_group_size} people: not judged"
+    if row["rows"] < min_group_size:
+        return f"fewer than {min_group_size} rows: not judged"
     notes = []
     if row["positives"] == 0:
         notes.append("no leavers: true-positive rate undefined")
-    if row["positives"] == row["people"]:
+    if row["positives"] == row["rows"]:
         notes.append("no stayers: false-positive rate undefined")
     return "; ".join(notes)
 
@@ -138,12 +138,12 @@ def group_rates(
     rates = frame.by_group.reindex(_group_order(groups, labels))
     rates.index.name = "group"
     rates = rates.reset_index()
-    rates["people"] = rates["people"].astype(int)
+    rates["rows"] = rates["rows"].astype(int)
     rates["note"] = rates.apply(_notes, axis=1, min_group_size=min_group_size)
-    too_small = rates["people"] < min_group_size
+    too_small = rates["rows"] < min_group_size
     rates["true_positive_rate"] = rates["true_positive_rate"].mask(rates["positives"] == 0)
     rates["false_positive_rate"] = rates["false_positive_rate"].mask(
-        rates["positives"] == rates["people"]
+        rates["positives"] == rates["rows"]
     )
     rate_names = ["selection_rate", "true_positive_rate", "false_positive_rate"]
     rates[rate_names] = rates[rate_names].mask(too_small)
@@ -259,12 +259,12 @@ def _number(value: float) -> str:
 def _rates_table(rates: pd.DataFrame) -> list[str]:
     """The per-group rates as markdown table lines."""
     lines = [
-        "| attribute | group | people | selection rate | true-positive rate "
+        "| attribute | group | rows | selection rate | true-positive rate "
         "| false-positive rate | ratio to highest | flagged | note |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     lines += [
-        f"| {r.attribute} | {r.group} | {r.people:,} | {_number(r.selection_rate)} "
+        f"| {r.attribute} | {r.group} | {r.rows:,} | {_number(r.selection_rate)} "
         f"| {_number(r.true_positive_rate)} | {_number(r.false_positive_rate)} "
         f"| {_number(r.selection_rate_ratio)} | {'yes' if r.flagged else ''} | {r.note} |"
         for r in rates.itertuples()

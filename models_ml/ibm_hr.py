@@ -29,7 +29,11 @@ from models_ml.estimators import KINDS, AttritionRiskModel
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = (
-    REPO.parent / "shared" / "datasets" / "ibm_hr_attrition" / "WA_Fn-UseC_-HR-Employee-Attrition.csv"
+    REPO.parent
+    / "shared"
+    / "datasets"
+    / "ibm_hr_attrition"
+    / "WA_Fn-UseC_-HR-Employee-Attrition.csv"
 )
 TARGET = "Attrition"
 PROTECTED = ("Gender", "Age", "MaritalStatus")

@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from models_ml.score import ScoreResult, ScoringError, score
+from models_ml.store import UntrustedModelFile
+from models_ml.summary import backtest_lines, format_risk_by_team, risk_by_team, score_lines
+from models_ml.train import TrainingError, TrainResult, train
 from pipelines.generate import GenerateRequest, generate
 from pipelines.generate.calendar import end_of_previous_month
 from pipelines.ingest import IngestRequest, IngestResult, ingest, summary_lines
@@ -413,6 +417,102 @@ def docs_command(
     with _transform_errors_exit():
         page = generate_docs(path, out or path.parent / "docs")
     typer.echo(f"docs: {page}")
+
+
+def _print_training(result: TrainResult) -> None:
+    typer.echo(f"trained in {result.seconds:.1f} s (run {result.run_id}); backtest:")
+    for line in backtest_lines(result):
+        typer.echo(f"  {line}")
+    typer.echo(f"model card: {result.card_path}")
+
+
+def _print_scores(result: ScoreResult, warehouse: Path) -> None:
+    for line in score_lines(result):
+        typer.echo(line)
+    typer.echo("")
+    typer.echo("Risk by team (marts.mart_risk_by_team; teams under 5 people suppressed):")
+    for line in format_risk_by_team(risk_by_team(warehouse)):
+        typer.echo(f"  {line}")
+    typer.echo(
+        "Names, drivers and the handover worklist (HR only): restricted.mart_rep_risk, "
+        "restricted.mart_handover_worklist"
+    )
+
+
+@contextlib.contextmanager
+def _model_errors_exit() -> Iterator[None]:
+    """A busy warehouse exits 4; a step that cannot start (no marts, no model) exits 1."""
+    try:
+        yield
+    except WarehouseBusy as error:
+        _say(f"error: {error}")
+        raise typer.Exit(EXIT_BUSY) from error
+    except (TrainingError, ScoringError, FileNotFoundError, UntrustedModelFile) as error:
+        _say(f"error: {error}")
+        raise typer.Exit(1) from error
+
+
+WAREHOUSE_OPTION_HELP = (
+    "DuckDB warehouse with the built marts. Default: $REPRADAR_WAREHOUSE, else "
+    "data/warehouse.duckdb."
+)
+
+
+@app.command("train")
+def train_command(
+    warehouse: Annotated[
+        Path | None, typer.Option(help=WAREHOUSE_OPTION_HELP, show_default=False)
+    ] = None,
+    prefect: Annotated[
+        bool, typer.Option("--prefect", help="Run as a Prefect flow run (flow `train`).")
+    ] = False,
+) -> None:
+    """Train the attrition-risk and account-loss models from the marts.
+
+    Runs a rolling-origin backtest of a regularised logistic regression and gradient
+    boosting, keeps the better one (pooled ROC AUC), calibrates it, audits fairness by
+    gender and age band, and stores the models (skops) and a model card under models/
+    next to the warehouse. Metrics go to ml.backtests.
+    """
+    path = resolve_warehouse(warehouse)
+    with _model_errors_exit():
+        if prefect:
+            from pipelines.flows.models import train_flow
+
+            result = _flow_result(train_flow(warehouse=str(path), return_state=True), TrainingError)
+        else:
+            result = train(path, progress=_say)
+    _print_training(result)
+
+
+@app.command("score")
+def score_command(
+    warehouse: Annotated[
+        Path | None, typer.Option(help=WAREHOUSE_OPTION_HELP, show_default=False)
+    ] = None,
+    prefect: Annotated[
+        bool, typer.Option("--prefect", help="Run as a Prefect flow run (flow `score`).")
+    ] = False,
+) -> None:
+    """Score every rep of the latest month with the latest trained models.
+
+    Writes ml.rep_attrition_scores (probability, band, change), ml.rep_risk_drivers (top
+    drivers in words), ml.account_loss_scores and ml.feature_drift, and builds the risk
+    marts (marts.mart_risk_by_team; restricted.mart_rep_risk and mart_handover_worklist)
+    on a copy of the warehouse that replaces it only if every model and test passed.
+    """
+    path = resolve_warehouse(warehouse)
+    with _model_errors_exit():
+        if prefect:
+            from pipelines.flows.models import ScoreFailed, score_flow
+
+            result = _flow_result(score_flow(warehouse=str(path), return_state=True), ScoreFailed)
+        else:
+            result = score(path, progress=_say)
+    if not result.success:
+        _print_transform(result.build)
+        raise typer.Exit(result.build.exit_code)
+    _print_scores(result, path)
 
 
 @app.command("demo")

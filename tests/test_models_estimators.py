@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from models_ml.estimators import AttritionRiskModel
+from models_ml.estimators import AccountLossModel, AttritionRiskModel
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,53 @@ def test_explanations_name_what_raises_a_rows_risk(synthetic) -> None:
     assert set(top["feature"]) == {"pay_vs_band", "engagement"}
     assert (top["contribution"] > 0).all()
     assert top["contribution"].is_monotonic_decreasing
+
+
+@pytest.fixture(scope="module")
+def handovers() -> tuple[pd.DataFrame, np.ndarray]:
+    """Accounts whose owner left: single-threaded, poorly documented ones are lost more."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    X = pd.DataFrame(
+        {
+            "segment": rng.choice(["SMB", "Mid-Market", "Enterprise"], n),
+            "is_single_threaded": rng.random(n) < 0.4,
+            "documentation_completeness": rng.random(n),
+            "revenue_12m": rng.lognormal(10, 1, n),
+        }
+    )
+    logit = -2.5 + 1.7 * X["is_single_threaded"] - 1.6 * X["documentation_completeness"]
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, y
+
+
+def test_account_loss_is_learned_when_history_is_rich(handovers) -> None:
+    X, y = handovers
+    model = AccountLossModel().fit(X.iloc[:2000], y[:2000])
+    assert model.method_ == "learned"
+    p = model.predict_proba(X.iloc[2000:])[:, 1]
+    assert roc_auc_score(y[2000:], p) > 0.65
+
+
+def test_account_loss_falls_back_to_the_documented_prior_on_thin_history(handovers) -> None:
+    X, y = handovers
+    model = AccountLossModel().fit(X.head(40), y[:40])
+    assert model.method_ == "prior"
+    accounts = pd.DataFrame(
+        {
+            "segment": ["SMB"] * 3,
+            "is_single_threaded": [True, False, None],
+            "documentation_completeness": [0.0, 1.0, None],
+            "revenue_12m": [1.0, 1.0, 1.0],
+        }
+    )
+    p = model.predict_proba(accounts)[:, 1]
+    np.testing.assert_allclose(p, [0.15 * 1.5 * 1.3, 0.15 * 0.6 * 0.7, 0.15])
+
+
+def test_the_prior_explains_itself_by_threading_and_documentation(handovers) -> None:
+    X, y = handovers
+    model = AccountLossModel(min_events=10_000).fit(X, y)
+    risky = X.head(1).assign(is_single_threaded=True, documentation_completeness=0.0)
+    top = model.explain(risky, top=2)
+    assert set(top["feature"]) == {"is_single_threaded", "documentation_completeness"}

@@ -62,7 +62,7 @@ def test_rates_per_group_match_a_hand_count() -> None:
         b=([1, 1, 0, 0, 0], [1, 0, 0, 0, 0]),
     )
     rates = _by_group(group_rates(y_true, selected, groups, "team"))
-    assert rates.loc["a", ["people", "selection_rate"]].tolist() == [6, 0.5]
+    assert rates.loc["a", ["rows", "selection_rate"]].tolist() == [6, 0.5]
     assert rates.loc["a", "true_positive_rate"] == pytest.approx(2 / 3)
     assert rates.loc["a", "false_positive_rate"] == pytest.approx(1 / 3)
     assert rates.loc["b", ["selection_rate", "true_positive_rate"]].tolist() == [0.2, 0.5]
@@ -88,10 +88,10 @@ def test_groups_below_the_minimum_size_are_reported_but_not_judged() -> None:
     )
     rates = _by_group(group_rates(y_true, selected, groups, "g", min_group_size=5))
     small = rates.loc["b"]
-    assert small["people"] == 2
+    assert small["rows"] == 2
     assert small[["selection_rate", "selection_rate_ratio"]].isna().all()
     assert not small["flagged"]
-    assert small["note"] == "fewer than 5 people: not judged"
+    assert small["note"] == "fewer than 5 rows: not judged"
     assert rates.loc["a", "selection_rate_ratio"] == 1.0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from pipelines.transform.dbt_invoke import DbtOutcome, NodeOutcome, Progress, in
 RUNS_TABLE = """CREATE TABLE IF NOT EXISTS ops.transform_runs (run_id VARCHAR,
     target VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
     models BIGINT, tests BIGINT, failed BIGINT, message VARCHAR)"""
+
+
+RISK_SCORES_TAG = "risk_scores"  # models over the ml schema, built once scores exist
+Prepare = Callable[[Path], None]
 
 
 class TransformError(Exception):
@@ -99,6 +104,27 @@ def check_raw_data(warehouse: Path) -> None:
         raise TransformError(f"{warehouse} has no raw data; run `repradar ingest` first")
 
 
+def has_risk_scores(warehouse: Path) -> bool:
+    """The scoring step has written ml.rep_attrition_scores into this warehouse."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return bool(
+            con.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = 'ml' AND table_name = 'rep_attrition_scores'"
+            ).fetchone()[0]
+        )
+
+
+def selection(warehouse: Path, select: list[str] | None) -> list[str]:
+    """dbt node selection: `select` if given; else everything, minus the risk marts while
+    there are no scores to build them from."""
+    if select:
+        return ["--select", *select]
+    if has_risk_scores(warehouse):
+        return []
+    return ["--exclude", f"tag:{RISK_SCORES_TAG}"]
+
+
 def _checkpoint(warehouse: Path) -> None:
     """Fold the write-ahead log into the file so a copy of the file is complete."""
     con = connect_for_writing(warehouse)
@@ -136,8 +162,15 @@ def build_duckdb(
     *,
     variables: str | None = None,
     progress: Progress | None = None,
+    prepare: Prepare | None = None,
+    select: list[str] | None = None,
 ) -> TransformResult:
-    """dbt build of every model and test into `warehouse`, atomically."""
+    """dbt build of every model and test into `warehouse`, atomically.
+
+    `prepare` writes into the copy before dbt runs (the scoring step puts its ml tables
+    there), so its writes land together with the marts built from them, or not at all.
+    `select` limits the build to some nodes (dbt selection syntax).
+    """
     check_raw_data(warehouse)
     run_id = new_run_id()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -148,8 +181,10 @@ def build_duckdb(
         remove_database(scratch)
         shutil.copyfile(warehouse, scratch)
         try:
+            if prepare is not None:
+                prepare(scratch)
             outcome: DbtOutcome = invoke(
-                ["build"],
+                ["build", *selection(scratch, select)],
                 target="duckdb",
                 work_dir=work_directory(warehouse),
                 environment={"REPRADAR_WAREHOUSE": str(scratch.resolve())},

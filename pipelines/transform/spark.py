@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingest.warehouse import new_run_id, writer_lock
-from pipelines.transform.build import TransformResult, check_raw_data
+from pipelines.transform.build import RISK_SCORES_TAG, TransformResult, check_raw_data
 from pipelines.transform.dbt_invoke import PROJECT_DIR, Progress, invoke
 
 
@@ -62,7 +62,7 @@ def build_spark(
         say(f"handed {len(tables)} raw tables to Spark as Parquet under {state / 'raw'}")
         say("starting Spark (local) and building; the first statement takes ~15 s ...")
         outcome = invoke(
-            ["build"],
+            ["build", "--exclude", f"tag:{RISK_SCORES_TAG}"],
             target="spark",
             work_dir=state / "dbt",
             environment={

@@ -1,0 +1,92 @@
+"""Risk drivers in plain words, for HR: "pay 12% below band", not "pay_below_band=0.12"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from models_ml.features import PROMOTION_EXPECTED_MONTHS
+
+
+def _score(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _pay(row: pd.Series) -> str:
+    return f"pay {abs(row['pay_vs_band']):.0%} below the band midpoint"
+
+
+def _promotion(row: pd.Series) -> str:
+    return (
+        f"no promotion for {int(row['months_since_promotion'])} months "
+        f"(typical: {PROMOTION_EXPECTED_MONTHS})"
+    )
+
+
+def _manager(row: pd.Series) -> str:
+    months = row["months_since_manager_change"]
+    if pd.isna(months) or months < 1:
+        return "new manager this month"
+    return f"new manager {int(months)} month{'s' if months >= 2 else ''} ago"
+
+
+def _engagement(row: pd.Series) -> str:
+    now, change = row["last_engagement"], row.get("engagement_change")
+    if pd.notna(change) and change < 0:
+        return f"engagement fell from {_score(now - change)} to {_score(now)} of 5"
+    return f"engagement {_score(now)} of 5 in the last survey"
+
+
+def _satisfaction(row: pd.Series) -> str:
+    return f"satisfaction {_score(row['last_satisfaction'])} of 5 in the last survey"
+
+
+def _intent(row: pd.Series) -> str:
+    return f"intent to stay {_score(row['last_intent_to_stay'])} of 5 in the last survey"
+
+
+def _peers(row: pd.Series) -> str:
+    count = int(row["team_voluntary_exits_6m"])
+    return f"{count} teammate{'s' if count != 1 else ''} left in the last 6 months"
+
+
+def _first_year(row: pd.Series) -> str:
+    return f"first year in the job ({int(row['tenure_months'])} months in)"
+
+
+def _attainment(row: pd.Series) -> str:
+    return f"quota attainment {row['attainment_3m']:.0%} over the last 3 months"
+
+
+PHRASES: dict[str, Callable[[pd.Series], str]] = {
+    "pay_below_band": _pay,
+    "pay_vs_band": _pay,
+    "promotion_overdue_months": _promotion,
+    "months_since_promotion": _promotion,
+    "new_manager_6m": _manager,
+    "last_engagement": _engagement,
+    "last_satisfaction": _satisfaction,
+    "last_intent_to_stay": _intent,
+    "team_voluntary_exits_6m": _peers,
+    "first_year": _first_year,
+    "attainment_shortfall_3m": _attainment,
+    "attainment_3m": _attainment,
+}
+
+
+SURVEY_FEATURES = {"last_engagement", "last_satisfaction", "last_intent_to_stay"}
+
+
+def describe(feature: str, row: pd.Series) -> str:
+    """One driver in words; a feature without a phrase is named with its value."""
+    if feature in SURVEY_FEATURES and pd.isna(row.get(feature)):
+        return "no survey answer on record"
+    phrase = PHRASES.get(feature)
+    if phrase is not None:
+        try:
+            return phrase(row)
+        except (KeyError, TypeError, ValueError):
+            pass
+    value = row.get(feature)
+    return f"{feature.replace('_', ' ')}: {value if pd.notna(value) else 'missing'}"

@@ -1,0 +1,274 @@
+"""`repradar score`: risk for every rep of the latest month, and what would leave with them.
+
+- ml.rep_attrition_scores: P(voluntary exit within 3 months), band, change since the last
+  scoring, and exposure = P(leave) x sum over the rep's accounts of P(lost | owner leaves)
+  x trailing-12-month revenue.
+- ml.rep_risk_drivers: the top 3 features raising each rep's risk, in plain words.
+- ml.account_loss_scores: P(lost | owner leaves) for every live account.
+- ml.feature_drift: PSI of each feature, the scoring month against the training window.
+The tables and the risk marts built from them (`tag:risk_scores`) land together on a copy
+of the warehouse that replaces it only if every dbt model and test passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from models_ml.card import with_drift_section
+from models_ml.drift import drift_markdown, feature_drift
+from models_ml.drivers import describe
+from models_ml.estimators import AccountLossModel, AttritionRiskModel
+from models_ml.features import ACCOUNT_FEATURES, FEATURES, load_live_accounts, load_snapshots
+from models_ml.store import load_model
+from models_ml.tables import append, table_exists
+from pipelines.ingest.warehouse import connect_for_writing, new_run_id
+from pipelines.transform.build import RISK_SCORES_TAG, TransformResult, build_duckdb
+
+Progress = Callable[[str], None]
+TOP_DRIVERS = 3
+
+
+class ScoringError(Exception):
+    """Scoring cannot start (no trained model, no snapshots)."""
+
+
+@dataclass
+class ScoreResult:
+    score_run_id: str
+    model_run_id: str
+    month_end: dt.date
+    reps: pd.DataFrame
+    drivers: pd.DataFrame
+    accounts: pd.DataFrame
+    drift: pd.DataFrame
+    build: TransformResult
+    seconds: float
+
+    @property
+    def success(self) -> bool:
+        return self.build.success
+
+    def band_counts(self) -> dict[str, int]:
+        counts = self.reps["band"].value_counts()
+        return {band: int(counts.get(band, 0)) for band in ("High", "Medium", "Low")}
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def latest_model_run(warehouse: Path) -> pd.Series:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not table_exists(con, "model_runs"):
+            raise ScoringError(f"{warehouse} has no trained model; run `repradar train` first")
+        runs = con.execute("SELECT * FROM ml.model_runs ORDER BY trained_at DESC LIMIT 1").df()
+    return runs.iloc[0]
+
+
+def previous_scores(warehouse: Path) -> pd.DataFrame:
+    """Each rep's score from the last scoring run, if any."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not table_exists(con, "rep_attrition_scores"):
+            return pd.DataFrame(columns=["employee_key", "previous_probability", "previous_band"])
+        return con.execute(
+            """SELECT employee_key, probability AS previous_probability, band AS previous_band
+            FROM ml.rep_attrition_scores
+            WHERE score_run_id = (SELECT score_run_id FROM ml.score_runs
+                                  ORDER BY scored_at DESC LIMIT 1)"""
+        ).df()
+
+
+def band_of(probability: np.ndarray, medium: float, high: float) -> np.ndarray:
+    """Low / Medium / High from the cut-offs stored with the model run."""
+    return np.select([probability >= high, probability >= medium], ["High", "Medium"], "Low")
+
+
+BAND_ORDER = {"Low": 0, "Medium": 1, "High": 2}
+
+
+def band_change(previous: pd.Series, current: pd.Series) -> pd.Series:
+    """new (no earlier score), up, down or same."""
+    before = previous.map(BAND_ORDER)
+    after = current.map(BAND_ORDER)
+    change = np.select(
+        [before.isna(), after > before, after < before], ["new", "up", "down"], "same"
+    )
+    return pd.Series(change, index=current.index)
+
+
+def score_reps(
+    model: AttritionRiskModel, month: pd.DataFrame, run: pd.Series, previous: pd.DataFrame
+) -> pd.DataFrame:
+    probability = model.predict_proba(month[FEATURES])[:, 1]
+    scores = month[["employee_key", "team", "month_end"]].assign(
+        probability=probability,
+        band=band_of(probability, run["band_medium"], run["band_high"]),
+    )
+    scores = scores.merge(previous, on="employee_key", how="left")
+    scores["probability_change"] = scores["probability"] - scores["previous_probability"]
+    scores["band_change"] = band_change(scores["previous_band"], scores["band"])
+    return scores
+
+
+def risk_drivers(model: AttritionRiskModel, month: pd.DataFrame) -> pd.DataFrame:
+    """The top features raising each rep's risk (positive contributions only), in words."""
+    month = month.reset_index(drop=True)
+    top = model.explain(month[FEATURES], top=TOP_DRIVERS)
+    top = top[top["contribution"] > 0]
+    return pd.DataFrame(
+        {
+            "employee_key": month.loc[top["row"], "employee_key"].to_numpy(),
+            "month_end": month.loc[top["row"], "month_end"].to_numpy(),
+            "rank": top["rank"].to_numpy(),
+            "feature": top["feature"].to_numpy(),
+            "value": pd.to_numeric(top["value"], errors="coerce").to_numpy(),
+            "contribution": top["contribution"].to_numpy(),
+            "driver": [
+                describe(feature, month.loc[row])
+                for feature, row in zip(top["feature"], top["row"], strict=True)
+            ],
+        }
+    )
+
+
+def score_accounts(
+    model: AccountLossModel, accounts: pd.DataFrame, reps: pd.DataFrame
+) -> pd.DataFrame:
+    """P(lost | owner leaves) per live account, and its exposure given the owner's risk."""
+    loss = model.predict_proba(accounts[ACCOUNT_FEATURES])[:, 1]
+    owner_risk = accounts["employee_key"].map(reps.set_index("employee_key")["probability"])
+    revenue = accounts["revenue_12m"].fillna(0.0)
+    return accounts[
+        [
+            "account_id",
+            "employee_key",
+            "team",
+            "segment",
+            "is_key_account",
+            "is_single_threaded",
+            "documentation_completeness",
+            "revenue_12m",
+        ]
+    ].assign(
+        is_key_account=accounts["is_key_account"].astype("boolean"),
+        is_single_threaded=accounts["is_single_threaded"].astype("boolean"),
+        loss_probability=loss,
+        method=model.method_,
+        revenue_lost_if_owner_leaves=loss * revenue,
+        exposure=owner_risk.fillna(0.0) * loss * revenue,
+    )
+
+
+def add_exposure(reps: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Per rep: accounts, book revenue, revenue lost if they leave, and revenue at risk."""
+    books = accounts.groupby("employee_key").agg(
+        accounts=("account_id", "size"),
+        book_revenue_12m=("revenue_12m", "sum"),
+        revenue_lost_if_leaves=("revenue_lost_if_owner_leaves", "sum"),
+    )
+    reps = reps.merge(books, on="employee_key", how="left")
+    reps["accounts"] = reps["accounts"].fillna(0).astype("int64")
+    reps[["book_revenue_12m", "revenue_lost_if_leaves"]] = reps[
+        ["book_revenue_12m", "revenue_lost_if_leaves"]
+    ].fillna(0.0)
+    reps["revenue_at_risk"] = reps["probability"] * reps["revenue_lost_if_leaves"]
+    return reps
+
+
+def _dates(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    return frame.assign(**{column: pd.to_datetime(frame[column]).dt.date})
+
+
+def _writer(tables: dict[str, pd.DataFrame]) -> Callable[[Path], None]:
+    def write(scratch: Path) -> None:
+        con = connect_for_writing(scratch)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            for name, frame in tables.items():
+                append(con, name, frame)
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+
+    return write
+
+
+def score(warehouse: Path, *, progress: Progress = _quiet) -> ScoreResult:
+    """Score the latest month with the latest trained models; build the risk marts."""
+    clock = time.perf_counter()
+    run = latest_model_run(warehouse)
+    attrition = load_model(Path(run["attrition_path"]))
+    account_model = load_model(Path(run["account_path"]))
+    snapshots = load_snapshots(warehouse)
+    if snapshots.empty:
+        raise ScoringError(f"{warehouse} has no rep-month snapshots; run `repradar transform`")
+    month_end = snapshots["month_end"].max()
+    month = snapshots[snapshots["month_end"] == month_end]
+    progress(f"scoring {len(month)} reps as of {month_end:%Y-%m-%d} ...")
+    reps = score_reps(attrition, month, run, previous_scores(warehouse))
+    drivers = risk_drivers(attrition, month)
+    accounts = score_accounts(account_model, load_live_accounts(warehouse), reps)
+    reps = add_exposure(reps, accounts)
+    window = snapshots[
+        (snapshots["month_end"] >= pd.Timestamp(run["train_from"]))
+        & (snapshots["month_end"] <= pd.Timestamp(run["train_to"]))
+    ]
+    drift = feature_drift(window[FEATURES], month[FEATURES], FEATURES)
+    score_run_id = new_run_id()
+    scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    stamp = {"score_run_id": score_run_id}
+    drifted = drift.loc[drift["drifted"], "feature"].tolist()
+    tables = {
+        "rep_attrition_scores": _dates(reps, "month_end").assign(
+            model_run_id=run["model_run_id"], **stamp
+        ),
+        "rep_risk_drivers": _dates(drivers, "month_end").assign(**stamp),
+        "account_loss_scores": accounts.assign(**stamp),
+        "feature_drift": drift.assign(month_end=month_end.date(), **stamp),
+        "score_runs": pd.DataFrame(
+            [
+                {
+                    "score_run_id": score_run_id,
+                    "model_run_id": run["model_run_id"],
+                    "scored_month": month_end.date(),
+                    "scored_at": scored_at,
+                    "reps": len(reps),
+                    "accounts": len(accounts),
+                    "band_medium": float(run["band_medium"]),
+                    "band_high": float(run["band_high"]),
+                    "drifted_features": ",".join(drifted) or None,
+                }
+            ]
+        ),
+    }
+    progress("writing scores and building the risk marts ...")
+    build = build_duckdb(
+        warehouse, progress=progress, prepare=_writer(tables), select=[f"tag:{RISK_SCORES_TAG}"]
+    )
+    if build.success:
+        card = Path(run["card_path"])
+        if card.exists():
+            card.write_text(
+                with_drift_section(card.read_text(encoding="utf-8"), drift_markdown(drift)),
+                encoding="utf-8",
+            )
+    return ScoreResult(
+        score_run_id=score_run_id,
+        model_run_id=str(run["model_run_id"]),
+        month_end=month_end.date(),
+        reps=reps,
+        drivers=drivers,
+        accounts=accounts,
+        drift=drift,
+        build=build,
+        seconds=time.perf_counter() - clock,
+    )

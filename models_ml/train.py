@@ -1,0 +1,267 @@
+"""`repradar train`: backtest, choose, fit, audit and store both models.
+
+1. Rolling-origin backtest of every attrition estimator kind; the best pooled ROC AUC wins.
+2. The chosen kind is fitted on every snapshot whose label window has fully passed.
+3. Risk bands are set from the training base rate (Medium >= 1.5x, High >= 3x).
+4. Fairness: selection and error rates by gender and age band on the backtest's
+   out-of-sample predictions at the High cut-off; features that proxy a protected
+   attribute.
+5. The account-loss model is tested on the latest 30% of past handovers, then fitted on all.
+6. Models (skops) and the model card go to `models/<run id>/` next to the warehouse; the
+   metrics, fairness results and the run go to the `ml` schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from models_ml.backtest import BacktestResult, complete_months, labelled, run_backtest
+from models_ml.card import ModelCard, render_model_card
+from models_ml.estimators import AccountLossModel, AttritionRiskModel
+from models_ml.fairness import age_band, fairness_report, proxy_correlations
+from models_ml.features import (
+    ACCOUNT_FEATURES,
+    ACCOUNT_LABEL,
+    FEATURES,
+    LABEL,
+    load_handovers,
+    load_snapshots,
+)
+from models_ml.metrics import score_metrics
+from models_ml.store import save_model
+from models_ml.tables import append
+from pipelines.ingest.warehouse import connect_for_writing, new_run_id, writer_lock
+
+Progress = Callable[[str], None]
+MEDIUM_BAND_FACTOR = 1.5
+HIGH_BAND_FACTOR = 3.0
+ACCOUNT_TEST_SHARE = 0.3
+# A group with fewer backtest rep-months than this (about 8 people over the 12 test months)
+# is reported but not judged: its rates swing with one person.
+FAIRNESS_MIN_GROUP_ROWS = 100
+
+
+class TrainingError(Exception):
+    """Training cannot start or cannot learn (no marts, too little history)."""
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    warehouse: Path
+    model_dir: Path
+    backtest: BacktestResult
+    attrition_kind: str
+    band_medium: float
+    band_high: float
+    account_method: str
+    account_metrics: dict[str, float]
+    fairness: pd.DataFrame
+    proxies: pd.DataFrame
+    seconds: float
+
+    @property
+    def card_path(self) -> Path:
+        return self.model_dir / "model_card.md"
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def training_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """Labelled snapshots of the months whose whole label window has passed."""
+    complete = set(complete_months(snapshots))
+    rows = labelled(snapshots)
+    return rows[rows["month_end"].isin(complete)]
+
+
+def protected_attributes(warehouse: Path, rows: pd.DataFrame) -> pd.DataFrame:
+    """Gender and age band per row, from restricted.dim_people (audit use only)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        people = con.execute(
+            "SELECT employee_key, gender, birth_year FROM restricted.dim_people"
+        ).df()
+    joined = rows[["employee_key", "month_end"]].merge(people, on="employee_key", how="left")
+    return pd.DataFrame(
+        {
+            "gender": joined["gender"].fillna("unknown").to_numpy(),
+            "age_band": age_band(joined["birth_year"], joined["month_end"]).to_numpy(),
+            "birth_year": joined["birth_year"].astype("float64").to_numpy(),
+        }
+    )
+
+
+def audit_fairness(
+    warehouse: Path, backtest: BacktestResult, rows: pd.DataFrame, threshold: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Group rates of the chosen kind's out-of-sample predictions, and proxy features."""
+    predictions = backtest.predictions[backtest.predictions["kind"] == backtest.chosen_kind]
+    protected = protected_attributes(warehouse, predictions)
+    rates = fairness_report(
+        predictions[LABEL].astype(int).to_numpy(),
+        predictions["score"].to_numpy(),
+        protected[["gender", "age_band"]],
+        threshold=threshold,
+        min_group_size=FAIRNESS_MIN_GROUP_ROWS,
+    )
+    proxies = proxy_correlations(
+        rows[FEATURES].reset_index(drop=True),
+        protected_attributes(warehouse, rows)[["gender", "birth_year"]],
+    )
+    return rates, proxies
+
+
+def train_account_model(handovers: pd.DataFrame) -> tuple[AccountLossModel, dict[str, float]]:
+    """Test on the latest 30% of handovers (by departure), then fit on all of them."""
+    metrics: dict[str, float] = {"handovers": len(handovers)}
+    cut = int(len(handovers) * (1 - ACCOUNT_TEST_SHARE))
+    train, test = handovers.iloc[:cut], handovers.iloc[cut:]
+    if len(test) and test[ACCOUNT_LABEL].nunique() == 2:
+        held_out = AccountLossModel().fit(train[ACCOUNT_FEATURES], train[ACCOUNT_LABEL])
+        scores = held_out.predict_proba(test[ACCOUNT_FEATURES])[:, 1]
+        base_rate = float(train[ACCOUNT_LABEL].mean()) if len(train) else 0.15
+        metrics.update(score_metrics(test[ACCOUNT_LABEL].to_numpy(), scores, base_rate=base_rate))
+        metrics["held_out_method"] = held_out.method_
+        metrics["mean_predicted"] = float(scores.mean())
+    model = AccountLossModel().fit(handovers[ACCOUNT_FEATURES], handovers[ACCOUNT_LABEL])
+    return model, metrics
+
+
+def _as_dates(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    return frame
+
+
+def _record(warehouse: Path, result: TrainResult, rows: pd.DataFrame, started: dt.datetime) -> None:
+    run = result.run_id
+    metrics = result.backtest.metrics.assign(
+        run_id=run, model="attrition", chosen=lambda m: m["kind"] == result.attrition_kind
+    )
+    account = pd.DataFrame([result.account_metrics]).assign(
+        run_id=run, model="account_loss", kind=result.account_method, origin="held-out", chosen=True
+    )
+    backtests = pd.concat([metrics, account], ignore_index=True)
+    backtests = _as_dates(backtests, ["train_from", "train_to", "test_from", "test_to"])
+    backtests = backtests.drop(columns=["held_out_method"], errors="ignore")
+    model_run = pd.DataFrame(
+        [
+            {
+                "model_run_id": run,
+                "trained_at": started,
+                "attrition_kind": result.attrition_kind,
+                "attrition_path": str((result.model_dir / "attrition.skops").resolve()),
+                "account_method": result.account_method,
+                "account_path": str((result.model_dir / "account_loss.skops").resolve()),
+                "card_path": str(result.card_path.resolve()),
+                "train_from": rows["month_end"].min().date(),
+                "train_to": rows["month_end"].max().date(),
+                "training_rows": len(rows),
+                "training_exits": int(rows[LABEL].sum()),
+                "base_rate": float(rows[LABEL].mean()),
+                "band_medium": result.band_medium,
+                "band_high": result.band_high,
+                "features": ",".join(FEATURES),
+            }
+        ]
+    )
+    con = connect_for_writing(warehouse)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        append(con, "backtests", backtests)
+        append(
+            con,
+            "backtest_calibration",
+            result.backtest.calibration.assign(run_id=run, model="attrition"),
+        )
+        append(con, "fairness", result.fairness.assign(run_id=run))
+        append(con, "proxy_correlations", result.proxies.assign(run_id=run))
+        append(con, "model_runs", model_run)
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def train(
+    warehouse: Path,
+    *,
+    horizon_months: int = 3,
+    random_state: int = 0,
+    progress: Progress = _quiet,
+) -> TrainResult:
+    """Backtest, fit and audit both models on `warehouse`, store them, record the run."""
+    clock = time.perf_counter()
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    try:
+        snapshots = load_snapshots(warehouse)
+        handovers = load_handovers(warehouse)
+    except duckdb.Error as error:
+        raise TrainingError(
+            f"{warehouse} has no model tables ({str(error).splitlines()[0]}); run "
+            "`repradar transform` first"
+        ) from error
+    rows = training_rows(snapshots)
+    if rows.empty or rows[LABEL].nunique() < 2:
+        raise TrainingError("no voluntary exits with a full 3-month outcome to learn from")
+    progress(f"backtesting on {len(rows):,} rep-months ({int(rows[LABEL].sum())} exits) ...")
+    try:
+        backtest = run_backtest(snapshots, horizon_months=horizon_months, random_state=random_state)
+    except ValueError as error:
+        raise TrainingError(str(error)) from error
+    kind = backtest.chosen_kind
+    progress(f"fitting the {kind} attrition model ...")
+    attrition = AttritionRiskModel(kind=kind, random_state=random_state)
+    attrition.fit(rows[FEATURES], rows[LABEL].astype(int))
+    base_rate = float(rows[LABEL].mean())
+    band_medium, band_high = MEDIUM_BAND_FACTOR * base_rate, HIGH_BAND_FACTOR * base_rate
+    progress("auditing fairness ...")
+    fairness, proxies = audit_fairness(warehouse, backtest, rows, band_high)
+    progress(f"fitting the account-loss model on {len(handovers):,} past handovers ...")
+    account_model, account_metrics = train_account_model(handovers)
+    run_id = new_run_id()
+    model_dir = warehouse.parent / "models" / run_id
+    result = TrainResult(
+        run_id=run_id,
+        warehouse=warehouse,
+        model_dir=model_dir,
+        backtest=backtest,
+        attrition_kind=kind,
+        band_medium=band_medium,
+        band_high=band_high,
+        account_method=account_model.method_,
+        account_metrics=account_metrics,
+        fairness=fairness,
+        proxies=proxies,
+        seconds=0.0,
+    )
+    with writer_lock(warehouse):
+        save_model(attrition, model_dir / "attrition.skops")
+        save_model(account_model, model_dir / "account_loss.skops")
+        card = ModelCard(
+            run_id=run_id,
+            trained_at=started,
+            rows=rows,
+            base_rate=base_rate,
+            band_medium=band_medium,
+            band_high=band_high,
+            backtest=backtest,
+            fairness=fairness,
+            proxies=proxies,
+            account_method=account_model.method_,
+            account_metrics=account_metrics,
+        )
+        result.card_path.write_text(render_model_card(card), encoding="utf-8")
+        _record(warehouse, result, rows, started)
+    result.seconds = time.perf_counter() - clock
+    progress(f"stored models and model card in {model_dir}")
+    return result

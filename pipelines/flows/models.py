@@ -1,0 +1,75 @@
+"""Prefect flows `train` and `score`, each publishing a markdown artifact (aggregates only).
+
+A failed risk-mart build fails the `score` run (`ScoreFailed`, carrying the result); the
+warehouse keeps the previous scores and marts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+
+from models_ml.score import ScoreResult, score
+from models_ml.summary import backtest_lines, format_risk_by_team, risk_by_team, score_lines
+from models_ml.train import TrainResult, train
+from pipelines.ingest.warehouse import resolve_warehouse
+
+
+class ScoreFailed(Exception):
+    """Scores were computed but the risk marts did not build; nothing was written."""
+
+    def __init__(self, result: ScoreResult) -> None:
+        self.result = result
+        super().__init__("; ".join(result.build.problems()) or "risk mart build failed")
+
+
+@task(name="train-models")
+def train_task(warehouse: Path) -> TrainResult:
+    return train(warehouse, progress=get_run_logger().info)
+
+
+@task(name="score-reps")
+def score_task(warehouse: Path) -> ScoreResult:
+    return score(warehouse, progress=get_run_logger().info)
+
+
+@flow(name="train")
+def train_flow(warehouse: str | None = None) -> TrainResult:
+    """Backtest, choose, fit and audit the attrition and account-loss models."""
+    path = resolve_warehouse(Path(warehouse) if warehouse else None)
+    result = train_task(path)
+    create_markdown_artifact(
+        key="train-summary",
+        markdown="\n".join(
+            [
+                f"# train {result.run_id}: {result.attrition_kind}",
+                "",
+                "```",
+                *backtest_lines(result),
+                "```",
+                "",
+                f"Model card: `{result.card_path}`",
+            ]
+        ),
+        description=f"train {result.run_id}",
+    )
+    return result
+
+
+@flow(name="score")
+def score_flow(warehouse: str | None = None) -> ScoreResult:
+    """Score the latest month and build the risk marts."""
+    path = resolve_warehouse(Path(warehouse) if warehouse else None)
+    result = score_task(path)
+    lines = [f"# score {result.score_run_id}: {'success' if result.success else 'FAILED'}", ""]
+    lines += [f"- {line}" for line in score_lines(result)]
+    if result.success:
+        lines += ["", "```", *format_risk_by_team(risk_by_team(path)), "```"]
+    create_markdown_artifact(
+        key="score-summary", markdown="\n".join(lines), description=f"score {result.score_run_id}"
+    )
+    if not result.success:
+        raise ScoreFailed(result)
+    return result
