@@ -136,6 +136,9 @@ def account_quality(warehouse: Path, truth: Path) -> dict[str, float]:
         "held_out": len(test),
         "auc_observed": roc_auc_score(test[ACCOUNT_LABEL], test["predicted"]),
         "auc_vs_true_lost": roc_auc_score(joined["truly_lost"].astype(bool), joined["predicted"]),
+        "oracle_auc": roc_auc_score(
+            joined["truly_lost"].astype(bool), joined["true_loss_probability"]
+        ),
         "mean_predicted": joined["predicted"].mean(),
         "mean_true_probability": joined["true_loss_probability"].mean(),
         "corr_with_true_probability": float(

@@ -76,6 +76,29 @@ PHRASES: dict[str, Callable[[pd.Series], str]] = {
 
 
 SURVEY_FEATURES = {"last_engagement", "last_satisfaction", "last_intent_to_stay"}
+# Which way a feature is a warning sign: +1 higher is riskier, -1 lower is. A model may
+# still give a feature the other sign (correlated survey answers share one effect); such a
+# contribution is real but is no reason an HR partner could act on, so it is not shown.
+WARNING_DIRECTION = {
+    "attainment_shortfall_3m": 1,
+    "pay_below_band": 1,
+    "promotion_overdue_months": 1,
+    "new_manager_6m": 1,
+    "last_engagement": -1,
+    "last_satisfaction": -1,
+    "last_intent_to_stay": -1,
+    "team_voluntary_exits_6m": 1,
+    "first_year": 1,
+}
+
+
+def is_warning_sign(feature: str, value: object, typical: object) -> bool:
+    """The value is on the worrying side of the typical value (or the feature has no
+    known direction, or either value is missing)."""
+    direction = WARNING_DIRECTION.get(feature)
+    if direction is None or pd.isna(value) or typical is None or pd.isna(typical):
+        return True
+    return (float(value) - float(typical)) * direction > 0
 
 
 def describe(feature: str, row: pd.Series) -> str:

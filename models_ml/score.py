@@ -24,7 +24,7 @@ import pandas as pd
 
 from models_ml.card import with_drift_section
 from models_ml.drift import drift_markdown, feature_drift
-from models_ml.drivers import describe
+from models_ml.drivers import describe, is_warning_sign
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
 from models_ml.features import ACCOUNT_FEATURES, FEATURES, load_live_accounts, load_snapshots
 from models_ml.store import load_model
@@ -112,17 +112,26 @@ def score_reps(
         probability=probability,
         band=band_of(probability, run["band_medium"], run["band_high"]),
     )
-    scores = scores.merge(previous, on="employee_key", how="left")
+    scores = scores.merge(previous, on="employee_key", how="left").astype(
+        {"previous_probability": "float64", "previous_band": "string"}
+    )
     scores["probability_change"] = scores["probability"] - scores["previous_probability"]
     scores["band_change"] = band_change(scores["previous_band"], scores["band"])
     return scores
 
 
 def risk_drivers(model: AttritionRiskModel, month: pd.DataFrame) -> pd.DataFrame:
-    """The top features raising each rep's risk (positive contributions only), in words."""
+    """The top features raising each rep's risk, in words: positive contributions whose
+    value is on the worrying side of typical (see `drivers.WARNING_DIRECTION`)."""
     month = month.reset_index(drop=True)
-    top = model.explain(month[FEATURES], top=TOP_DRIVERS)
-    top = top[top["contribution"] > 0]
+    ranked = model.explain(month[FEATURES], top=len(FEATURES))
+    warning = [
+        is_warning_sign(feature, value, model.reference_[feature])
+        for feature, value in zip(ranked["feature"], ranked["value"], strict=True)
+    ]
+    top = ranked[(ranked["contribution"] > 0) & warning].copy()
+    top["rank"] = top.groupby("row").cumcount() + 1
+    top = top[top["rank"] <= TOP_DRIVERS]
     return pd.DataFrame(
         {
             "employee_key": month.loc[top["row"], "employee_key"].to_numpy(),

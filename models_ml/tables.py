@@ -13,7 +13,13 @@ SCHEMA = "ml"
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Insert `frame` into ml.<table>, creating the table from the frame's columns."""
+    """Insert `frame` into ml.<table>, creating the table from the frame's columns.
+
+    A column that is entirely empty (e.g. previous_band on a first scoring) is typed as
+    text, not as DuckDB's NULL type, so later runs can fill it.
+    """
+    empty = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().all()]
+    frame = frame.astype({column: "string" for column in empty})
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     con.register("frame_to_append", frame)
     try:

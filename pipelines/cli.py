@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -51,7 +52,6 @@ app = typer.Typer(
 )
 
 NOT_BUILT_YET = (
-    ("train / score", "attrition and customer-loss models (issue #5)"),
     ("report / alerts / run / serve", "leadership report, HR alerts, schedules (issue #6)"),
 )
 
@@ -522,15 +522,18 @@ def demo_command(
     ),
     seed: Annotated[int, typer.Option(help="Random seed of the simulated company.")] = 42,
 ) -> None:
-    """Generate a company under data/demo/ and run every pipeline step that exists.
+    """Generate a company under data/demo/ and run every pipeline step that exists:
+    ingest, transform, train (with its backtest) and score.
 
-    The warehouse (data/demo/warehouse.duckdb) is rebuilt from scratch on every run.
+    The warehouse (data/demo/warehouse.duckdb) and the models (data/demo/models/) are
+    rebuilt from scratch on every run.
     """
     exports = directory / "exports"
     request = GenerateRequest(out=exports, seed=seed, as_of=end_of_previous_month(dt.date.today()))
     summary = generate(request, progress=_say)
     warehouse = directory / "warehouse.duckdb"
     remove_database(warehouse)
+    shutil.rmtree(directory / "models", ignore_errors=True)
     _say("ingesting the exports ...")
     loaded = ingest(
         IngestRequest(
@@ -574,6 +577,19 @@ def demo_command(
     for line in format_kpis(headline_kpis(warehouse)):
         typer.echo(f"  {line}")
     typer.echo(f"Query the marts: {query_hint(warehouse)}")
+    typer.echo("")
+    _say("training the models (rolling-origin backtest) ...")
+    with _model_errors_exit():
+        trained = train(warehouse, progress=_say)
+        _say("scoring the latest month ...")
+        scored = score(warehouse, progress=_say)
+    if not scored.success:
+        _print_transform(scored.build)
+        raise typer.Exit(scored.build.exit_code)
+    typer.echo("Attrition model:")
+    _print_training(trained)
+    typer.echo("")
+    _print_scores(scored, warehouse)
     typer.echo("")
     typer.echo("Not built yet, so the demo stops here:")
     for step, what in NOT_BUILT_YET:

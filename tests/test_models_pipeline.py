@@ -48,8 +48,8 @@ def test_backtest_origins_never_train_on_what_they_test(warehouse: Path) -> None
     rows = labelled(snapshots)
     for origin in origins:
         train, test = split(rows, origin)
-        # the training rows' 3-month outcome windows all closed before the test months
-        assert (train["month_end"] + pd.offsets.MonthEnd(3)).max() < origin.test_from
+        # every training row's 3-month outcome was known by the first test month-end
+        assert (train["month_end"] + pd.offsets.MonthEnd(3)).max() <= origin.test_from
         assert not set(train["snapshot_id"]) & set(test["snapshot_id"])
 
 
@@ -218,11 +218,11 @@ def test_the_restricted_worklist_names_high_risk_reps_and_successors(scored: Pat
 
 
 def test_scores_at_a_month_do_not_change_when_later_data_is_removed(
-    scored: Path, tmp_path: Path
+    warehouse: Path, scored: Path, tmp_path: Path
 ) -> None:
     cut_off = dt.date(2026, 4, 30)
     truncated = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(scored, truncated)
+    shutil.copyfile(warehouse, truncated)
     truncate_raw(truncated, cut_off)
     run_repradar("transform", "--warehouse", str(truncated))
     model = attrition_model(scored)
@@ -251,3 +251,16 @@ def test_train_before_transform_says_to_transform_first(tmp_path: Path) -> None:
     result = run_repradar("train", "--warehouse", str(empty), check=False)
     assert result.returncode == 1
     assert "run `repradar transform` first" in result.stderr
+
+
+def test_transform_builds_the_risk_marts_only_once_there_are_scores(
+    warehouse: Path, scored: Path, tmp_path: Path
+) -> None:
+    tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+    assert "mart_risk_by_team" not in set(query(warehouse, tables)["table_name"])
+    rebuilt = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(scored, rebuilt)
+    before = query(rebuilt, "SELECT * FROM marts.mart_risk_by_team ORDER BY team")
+    run_repradar("transform", "--warehouse", str(rebuilt))
+    after = query(rebuilt, "SELECT * FROM marts.mart_risk_by_team ORDER BY team")
+    pd.testing.assert_frame_equal(before, after)
