@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/generate_speed.py
 	$(VENV)/bin/python benchmarks/ingest_speed.py --phases
 	$(VENV)/bin/python benchmarks/transform_speed.py
+	$(VENV)/bin/python benchmarks/model_quality.py
+	$(VENV)/bin/python benchmarks/ibm_hr_check.py
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache

@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.common import say  # noqa: E402
+from models_ml.backtest import labelled, rolling_origins, split  # noqa: E402
 from models_ml.card import markdown_table  # noqa: E402
 from models_ml.estimators import AccountLossModel  # noqa: E402
 from models_ml.features import (  # noqa: E402
@@ -49,6 +50,7 @@ from models_ml.train import ACCOUNT_TEST_SHARE, training_rows  # noqa: E402
 
 REPRADAR = str(Path(sys.executable).parent / "repradar")
 AS_OF = "2026-10-31"
+QUALITY_BAR_SEEDS = (1, 2, 3)  # issue #5's bars; 42 (the demo company) is reported too
 # The generator's named drivers (pipelines/generate/params.py DRIVERS) and the model
 # features that carry each one.
 DRIVER_FEATURES = {
@@ -114,6 +116,23 @@ def driver_agreement(warehouse: Path, truth: Path) -> float:
     return float(spearmanr([learned[d] for d in drivers], [actual[d] for d in drivers]).statistic)
 
 
+def true_hazard_auc(warehouse: Path, truth: Path) -> float:
+    """ROC AUC of the generator's own monthly exit hazard on the backtest's test rows: a
+    rough ceiling (it is the next month's hazard, the label spans three)."""
+    snapshots = load_snapshots(warehouse)
+    rows = labelled(snapshots)
+    tests = pd.concat(
+        [split(rows, origin)[1] for origin in rolling_origins(snapshots, horizon_months=3)]
+    )
+    true = pd.read_csv(truth / "rep_months.csv", parse_dates=["month_end"])
+    tests = tests.merge(employee_ids(warehouse), on="employee_key").merge(
+        true[["employee_id", "month_end", "monthly_exit_hazard"]],
+        on=["employee_id", "month_end"],
+        how="inner",
+    )
+    return roc_auc_score(tests[LABEL].astype(int), tests["monthly_exit_hazard"])
+
+
 def account_quality(warehouse: Path, truth: Path) -> dict[str, float]:
     handovers = load_handovers(warehouse)
     cut = int(len(handovers) * (1 - ACCOUNT_TEST_SHARE))
@@ -150,7 +169,7 @@ def account_quality(warehouse: Path, truth: Path) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 42])
     parser.add_argument("--reps", type=int, default=150)
     parser.add_argument("--months", type=int, default=36)
     args = parser.parse_args()
@@ -179,6 +198,7 @@ def main() -> int:
                     "exits": int(chosen["positives"]),
                     "ROC AUC": chosen["roc_auc"],
                     "other AUC": other["roc_auc"],
+                    "true hazard AUC": true_hazard_auc(warehouse, truth),
                     "lift top 10%": chosen["lift_top10"],
                     "Brier": chosen["brier"],
                     "Brier base rate": chosen["brier_base_rate"],
@@ -191,10 +211,11 @@ def main() -> int:
     print(markdown_table(attrition_table))
     print()
     print(markdown_table(pd.DataFrame(accounts)))
+    bars = attrition_table[attrition_table["seed"].isin(QUALITY_BAR_SEEDS)]
     passed = (
-        (attrition_table["ROC AUC"] >= 0.75).all()
-        and (attrition_table["lift top 10%"] >= 3).all()
-        and (attrition_table["Brier"] < attrition_table["Brier base rate"]).all()
+        (bars["ROC AUC"] >= 0.75).all()
+        and (bars["lift top 10%"] >= 3).all()
+        and (bars["Brier"] < bars["Brier base rate"]).all()
     )
     say("all bars met" if passed else "a bar was missed")
     return 0 if passed else 1

@@ -91,12 +91,14 @@ def test_dirty_parquet_is_refused_with_a_reason(tmp_path: Path) -> None:
 
 
 def test_every_subcommand_has_help() -> None:
-    for command in ("generate", "demo", "ingest", "transform", "docs"):
+    for command in ("generate", "demo", "ingest", "transform", "docs", "train", "score"):
         result = run_repradar(command, "--help")
         assert "Usage:" in result.stdout
 
 
-def test_demo_generates_ingests_builds_and_says_what_is_not_built(tmp_path: Path) -> None:
+def test_demo_generates_ingests_builds_trains_scores_and_says_what_is_not_built(
+    tmp_path: Path,
+) -> None:
     result = run_repradar("demo", "--dir", str(tmp_path / "demo"))
     assert (tmp_path / "demo" / "exports" / "crm_opportunities.csv").exists()
     assert str(tmp_path / "demo" / "exports") in result.stdout
@@ -108,5 +110,9 @@ def test_demo_generates_ingests_builds_and_says_what_is_not_built(tmp_path: Path
     assert "win rate, deals closed in the last 12 months: " in result.stdout
     with duckdb.connect(str(tmp_path / "demo" / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.mart_rep_scorecard").fetchone()[0] > 0
+    assert "ROC AUC" in result.stdout.split("Attrition model:")[1]
+    assert list((tmp_path / "demo" / "models").glob("*/model_card.md"))
+    risk = result.stdout.split("Risk by team")[1]
+    assert "All teams" in risk and "revenue at risk" in risk
     assert "Not built yet" in result.stdout
-    assert "train / score" in result.stdout.split("Not built yet")[1]
+    assert "report / alerts" in result.stdout.split("Not built yet")[1]

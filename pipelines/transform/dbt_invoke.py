@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,26 @@ def _progress_callback(progress: Progress) -> Callable[[object], None]:
     return report
 
 
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open between invocations.
+
+    dbt-duckdb caches it in a class attribute and reuses it when the next invocation in
+    this process has the same credentials, even when the file at that path has since
+    been swapped (the atomic build renames its copy over the warehouse): the next build
+    would then write into the old file. Closing it after every invocation prevents that
+    and releases the file.
+    """
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is None:
+        return
+    manager = connections.DuckDBConnectionManager
+    with manager._LOCK:
+        if manager._ENV is not None:
+            with contextlib.suppress(Exception):
+                manager._ENV.close()
+            manager._ENV = None
+
+
 def invoke(
     args: list[str],
     *,
@@ -105,7 +126,10 @@ def invoke(
         command += ["--vars", variables]
     callbacks = [_progress_callback(progress)] if progress else []
     with _environment(environment):
-        result = dbtRunner(callbacks=callbacks).invoke(command)
+        try:
+            result = dbtRunner(callbacks=callbacks).invoke(command)
+        finally:
+            _release_duckdb()
     nodes = [
         NodeOutcome(
             name=run.node.name,
