@@ -1,1 +1,3 @@
-"""Attrition-risk and customer-loss models (issue #5). Nothing here yet."""
+"""Attrition-risk and account-loss models: features, estimators, backtest, fairness,
+drift, training, scoring and the model card (see README, "Attrition risk and
+account-loss exposure")."""

@@ -479,7 +479,7 @@ def train_command(
         if prefect:
             from pipelines.flows.models import train_flow
 
-            result = _flow_result(train_flow(warehouse=str(path), return_state=True), TrainingError)
+            result = train_flow(warehouse=str(path))  # a failed run re-raises its error
         else:
             result = train(path, progress=_say)
     _print_training(result)
