@@ -49,6 +49,16 @@ def complete_months(snapshots: pd.DataFrame) -> list[pd.Timestamp]:
     return sorted(pd.to_datetime(censored[~censored].index))
 
 
+def label_horizon_months(snapshots: pd.DataFrame, default: int = 3) -> int:
+    """The label's horizon, read from the data: how many of the last month-ends are
+    censored by it (the dbt var `attrition_horizon_months`); `default` if none is."""
+    months = sorted(pd.to_datetime(snapshots["month_end"]).unique())
+    complete = complete_months(snapshots)
+    if not complete or len(complete) == len(months):
+        return default
+    return sum(1 for month in months if month > complete[-1])
+
+
 def rolling_origins(
     snapshots: pd.DataFrame,
     *,
@@ -106,7 +116,8 @@ def _metrics_row(kind: str, origin: str, test: pd.DataFrame, scores, base_rate: 
     row = score_metrics(y, scores, base_rate=base_rate)
     row["top_k"] = TOP_K
     row["precision_top_k"] = top_k_precision(test, scores, TOP_K)
-    row["lift_top_k"] = row["precision_top_k"] / row["observed_rate"]
+    observed = row["observed_rate"]
+    row["lift_top_k"] = row["precision_top_k"] / observed if observed else np.nan
     return {"kind": kind, "origin": origin, **row}
 
 
@@ -142,7 +153,7 @@ def run_backtest(
         for origin in splits:
             train, test = split(rows, origin)
             model = AttritionRiskModel(kind=kind, random_state=random_state)
-            model.fit(train[features], train[LABEL].astype(int))
+            model.fit(train[features], train[LABEL].astype(int), groups=train["employee_key"])
             scores = model.predict_proba(test[features])[:, 1]
             base_rate = float(train[LABEL].astype(int).mean())
             row = _metrics_row(kind, f"{origin.test_from:%Y-%m}", test, scores, base_rate)

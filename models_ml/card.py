@@ -41,6 +41,7 @@ class ModelCard:
     proxies: pd.DataFrame
     account_method: str
     account_metrics: dict[str, float]
+    horizon_months: int
 
 
 def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -64,7 +65,7 @@ def _backtest_section(card: ModelCard) -> list[str]:
     return [
         "## Backtest (rolling origin)",
         "",
-        "Each origin trains on the snapshots whose 3-month outcome was known at the origin "
+        "Each origin trains on the snapshots whose outcome was known at the origin "
         "and tests on the next 3 months; `pooled` joins every origin's test rows. Brier "
         "(base rate) is the score of always forecasting the training exit rate: a useful "
         "model is below it. Lift = precision / the observed exit rate.",
@@ -128,8 +129,10 @@ def render_model_card(card: ModelCard) -> str:
         "",
         f"- Rep-month snapshots from {rows['month_end'].min():%Y-%m} to "
         f"{rows['month_end'].max():%Y-%m}: {len(rows):,} rows, {int(rows[LABEL].sum())} "
-        f"voluntary exits within 3 months (base rate {card.base_rate:.1%}).",
-        "- Label: left voluntarily within the 3 whole calendar months after the month-end. "
+        f"voluntary exits within {card.horizon_months} months (base rate "
+        f"{card.base_rate:.1%}).",
+        f"- Label: left voluntarily within the {card.horizon_months} whole calendar months "
+        "after the month-end. "
         "Involuntary exits and months whose outcome is not yet known are censored (left out), "
         "not counted as stays.",
         "- Features (point in time, as of each month-end): " + ", ".join(FEATURES) + ".",
@@ -138,7 +141,7 @@ def render_model_card(card: ModelCard) -> str:
         "## Risk bands",
         "",
         f"Low < {card.band_medium:.1%} <= Medium < {card.band_high:.1%} <= High (1.5x and 3x "
-        "the training base rate of a 3-month exit).",
+        f"the training base rate of a {card.horizon_months}-month exit).",
         "",
         "## Headline",
         "",

@@ -15,8 +15,13 @@ import pandas as pd
 # shift worth watching, 0.25 or more drifted (the model's inputs no longer look like its
 # training data). Each status applies from its value upwards; below all of them is "stable".
 PSI_THRESHOLDS: dict[str, float] = {"moderate": 0.1, "drifted": 0.25}
-# The share given to an empty bin, so that ln(current / reference) stays finite.
-EPSILON = 1e-4
+# Half a row is added to every bin on both sides (additive smoothing), so an empty bin
+# gives a finite contribution that shrinks as the samples grow, instead of a fixed tiny
+# share that turns one rare value missing from a month of 150 reps into "drift".
+SMOOTHING = 0.5
+# A numeric feature with at most this many distinct values (a flag, a small count) is
+# compared value by value, like categories, not by quantile bins.
+DISCRETE_VALUES = 12
 
 DRIFT_COLUMNS = ["feature", "psi", "status", "reference_mean", "current_mean", "drifted"]
 
@@ -29,12 +34,12 @@ def _is_numeric(values: pd.Series) -> bool:
 def _numeric_bins(reference: pd.Series, current: pd.Series, bins: int) -> list[np.ndarray]:
     """Bin counts of both series: reference quantile bins, open-ended, then a missing bin.
 
-    Quantile edges that coincide (a discrete or constant feature) are merged, so there may
-    be fewer than `bins` bins. Each bin includes its upper edge.
+    Quantile edges that coincide are merged, so there may be fewer than `bins` bins. Each
+    bin includes its upper edge; the first holds the reference minimum and below.
     """
     known = reference.dropna().to_numpy(dtype="float64")
     quantiles = np.quantile(known, np.linspace(0, 1, bins + 1)) if known.size else np.array([])
-    inner = np.unique(quantiles)[1:-1]
+    inner = np.unique(quantiles)[:-1]
     counts = []
     for values in (reference, current):
         x = values.to_numpy(dtype="float64", na_value=np.nan)
@@ -59,18 +64,19 @@ def population_stability_index(reference: pd.Series, current: pd.Series, bins: i
 
     A numeric reference is cut at its quantiles into at most `bins` bins, the outer ones
     open-ended so current values beyond the reference range still count; a categorical or
-    boolean reference gives one bin per category, and current categories never seen in the
-    reference share one extra bin. Missing values are always a bin of their own. An empty
-    bin gets the share `EPSILON`.
+    boolean reference, or a numeric one with at most `DISCRETE_VALUES` distinct values,
+    gives one bin per value, and current values never seen in the reference share one
+    extra bin. Missing values are always a bin of their own. Shares are smoothed with
+    `SMOOTHING` rows per bin.
     """
     if reference.empty or current.empty:
         raise ValueError("PSI needs at least one reference and one current value")
-    if _is_numeric(reference):
+    if _is_numeric(reference) and reference.nunique() > DISCRETE_VALUES:
         ref_counts, cur_counts = _numeric_bins(reference, current, bins)
     else:
         ref_counts, cur_counts = _category_bins(reference, current)
-    ref = np.maximum(ref_counts / ref_counts.sum(), EPSILON)
-    cur = np.maximum(cur_counts / cur_counts.sum(), EPSILON)
+    ref = (ref_counts + SMOOTHING) / (ref_counts.sum() + SMOOTHING * ref_counts.size)
+    cur = (cur_counts + SMOOTHING) / (cur_counts.sum() + SMOOTHING * cur_counts.size)
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
@@ -147,8 +153,8 @@ def drift_markdown(drift: pd.DataFrame) -> str:
 
 
 __all__ = [
-    "EPSILON",
     "PSI_THRESHOLDS",
+    "SMOOTHING",
     "drift_markdown",
     "feature_drift",
     "population_stability_index",

@@ -61,9 +61,7 @@ def _attainment(row: pd.Series) -> str:
 
 PHRASES: dict[str, Callable[[pd.Series], str]] = {
     "pay_below_band": _pay,
-    "pay_vs_band": _pay,
     "promotion_overdue_months": _promotion,
-    "months_since_promotion": _promotion,
     "new_manager_6m": _manager,
     "last_engagement": _engagement,
     "last_satisfaction": _satisfaction,
@@ -71,11 +69,9 @@ PHRASES: dict[str, Callable[[pd.Series], str]] = {
     "team_voluntary_exits_6m": _peers,
     "first_year": _first_year,
     "attainment_shortfall_3m": _attainment,
-    "attainment_3m": _attainment,
 }
 
 
-SURVEY_FEATURES = {"last_engagement", "last_satisfaction", "last_intent_to_stay"}
 # Which way a feature is a warning sign: +1 higher is riskier, -1 lower is. A model may
 # still give a feature the other sign (correlated survey answers share one effect); such a
 # contribution is real but is no reason an HR partner could act on, so it is not shown.
@@ -101,10 +97,20 @@ def is_warning_sign(feature: str, value: object, typical: object) -> bool:
     return (float(value) - float(typical)) * direction > 0
 
 
+MISSING = {
+    "last_engagement": "no survey answer on record",
+    "last_satisfaction": "no survey answer on record",
+    "last_intent_to_stay": "no survey answer on record",
+    "pay_below_band": "no pay or band on record",
+    "attainment_shortfall_3m": "no quota on record for the last 3 months",
+    "promotion_overdue_months": "no hire or promotion date on record",
+}
+
+
 def describe(feature: str, row: pd.Series) -> str:
     """One driver in words; a feature without a phrase is named with its value."""
-    if feature in SURVEY_FEATURES and pd.isna(row.get(feature)):
-        return "no survey answer on record"
+    if pd.isna(row.get(feature)) and feature in MISSING:
+        return MISSING[feature]
     phrase = PHRASES.get(feature)
     if phrase is not None:
         try:

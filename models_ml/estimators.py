@@ -19,7 +19,7 @@ from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
@@ -124,7 +124,9 @@ class AttritionRiskModel(ExplainByOcclusion, ClassifierMixin, BaseEstimator):
 
     The pipeline is fitted on all rows; a sigmoid (Platt) calibration is fitted on its
     out-of-fold predictions over `calibration_folds` stratified folds
-    (`CalibratedClassifierCV(..., ensemble=False)`). `calibration=None` skips it.
+    (`CalibratedClassifierCV(..., ensemble=False)`). Pass `groups` (e.g. the employee of
+    each rep-month) to keep a group's rows in one fold, so a rep's other months do not
+    flatter the held-out predictions. `calibration=None` skips it.
     """
 
     def __init__(
@@ -141,7 +143,7 @@ class AttritionRiskModel(ExplainByOcclusion, ClassifierMixin, BaseEstimator):
         self.calibration_folds = calibration_folds
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y) -> AttritionRiskModel:
+    def fit(self, X: pd.DataFrame, y, groups=None) -> AttritionRiskModel:
         X = pd.DataFrame(X)
         y = np.asarray(y).astype(int)
         self.classes_ = np.array([0, 1])
@@ -153,13 +155,20 @@ class AttritionRiskModel(ExplainByOcclusion, ClassifierMixin, BaseEstimator):
             self.estimator_ = CalibratedClassifierCV(
                 pipeline,
                 method=self.calibration,
-                cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state),
+                cv=self._calibration_splits(X, y, groups, folds),
                 ensemble=False,
             ).fit(X, y)
         else:
             self.estimator_ = pipeline.fit(X, y)
         self.reference_ = _reference_row(X)
         return self
+
+    def _calibration_splits(self, X: pd.DataFrame, y: np.ndarray, groups, folds: int) -> list:
+        if groups is None:
+            splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+            return list(splitter.split(X, y))
+        splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=self.random_state)
+        return list(splitter.split(X, y, np.asarray(groups)))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "estimator_")

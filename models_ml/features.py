@@ -46,17 +46,10 @@ SNAPSHOT_FEATURES = [
     "open_pipeline",
 ]
 PROMOTION_EXPECTED_MONTHS = 18
-DERIVED_FEATURES = [
-    "attainment_shortfall_3m",
-    "pay_below_band",
-    "promotion_overdue_months",
-    "new_manager_6m",
-    "first_year",
-]
 # What the attrition model learns from: the drivers HR research keeps finding (pay against
 # the market, a stalled promotion, a new manager, engagement and intent to stay, colleagues
-# leaving, the first year, missing quota). The other snapshot columns are kept for drift
-# checks and reports; with a few hundred exits they add noise, not signal (backtested).
+# leaving, the first year, missing quota). Adding every other snapshot column did not
+# improve the backtest (benchmarks/model_quality.py, "all columns AUC").
 FEATURES = [
     "attainment_shortfall_3m",
     "pay_below_band",
@@ -69,7 +62,6 @@ FEATURES = [
     "first_year",
 ]
 
-ACCOUNT_KEYS = ["account_id"]
 ACCOUNT_LABEL = "lost"
 ACCOUNT_FEATURES = [
     "segment",

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from models_ml.card import with_drift_section
-from models_ml.drift import drift_markdown, feature_drift
+from models_ml.drift import DRIFT_COLUMNS, drift_markdown, feature_drift
 from models_ml.drivers import describe, is_warning_sign
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
 from models_ml.features import ACCOUNT_FEATURES, FEATURES, load_live_accounts, load_snapshots
@@ -152,7 +152,7 @@ def score_accounts(
     model: AccountLossModel, accounts: pd.DataFrame, reps: pd.DataFrame
 ) -> pd.DataFrame:
     """P(lost | owner leaves) per live account, and its exposure given the owner's risk."""
-    loss = model.predict_proba(accounts[ACCOUNT_FEATURES])[:, 1]
+    loss = model.predict_proba(accounts[ACCOUNT_FEATURES])[:, 1] if len(accounts) else np.empty(0)
     owner_risk = accounts["employee_key"].map(reps.set_index("employee_key")["probability"])
     revenue = accounts["revenue_12m"].fillna(0.0)
     return accounts[
@@ -215,8 +215,8 @@ def score(warehouse: Path, *, progress: Progress = _quiet) -> ScoreResult:
     """Score the latest month with the latest trained models; build the risk marts."""
     clock = time.perf_counter()
     run = latest_model_run(warehouse)
-    attrition = load_model(Path(run["attrition_path"]))
-    account_model = load_model(Path(run["account_path"]))
+    attrition = load_model(warehouse.parent / run["attrition_path"])
+    account_model = load_model(warehouse.parent / run["account_path"])
     snapshots = load_snapshots(warehouse)
     if snapshots.empty:
         raise ScoringError(f"{warehouse} has no rep-month snapshots; run `repradar transform`")
@@ -231,7 +231,11 @@ def score(warehouse: Path, *, progress: Progress = _quiet) -> ScoreResult:
         (snapshots["month_end"] >= pd.Timestamp(run["train_from"]))
         & (snapshots["month_end"] <= pd.Timestamp(run["train_to"]))
     ]
-    drift = feature_drift(window[FEATURES], month[FEATURES], FEATURES)
+    drift = (
+        feature_drift(window[FEATURES], month[FEATURES], FEATURES)
+        if len(window)
+        else pd.DataFrame(columns=DRIFT_COLUMNS).astype({"drifted": bool})
+    )
     score_run_id = new_run_id()
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     stamp = {"score_run_id": score_run_id}
@@ -264,12 +268,14 @@ def score(warehouse: Path, *, progress: Progress = _quiet) -> ScoreResult:
         warehouse, progress=progress, prepare=_writer(tables), select=[f"tag:{RISK_SCORES_TAG}"]
     )
     if build.success:
-        card = Path(run["card_path"])
+        card = warehouse.parent / run["card_path"]
         if card.exists():
-            card.write_text(
+            updated = card.with_name(card.name + ".new")
+            updated.write_text(
                 with_drift_section(card.read_text(encoding="utf-8"), drift_markdown(drift)),
                 encoding="utf-8",
             )
+            updated.replace(card)
     return ScoreResult(
         score_run_id=score_run_id,
         model_run_id=str(run["model_run_id"]),

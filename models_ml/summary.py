@@ -11,13 +11,7 @@ import pandas as pd
 from models_ml.score import ScoreResult
 from models_ml.train import TrainResult
 
-RISK_BY_TEAM_COLUMNS = {
-    "team": "team",
-    "reps": "reps",
-    "high_risk_reps": "high risk",
-    "expected_exits_3m": "expected exits (3 mo)",
-    "revenue_at_risk": "revenue at risk",
-}
+RISK_BY_TEAM_COLUMNS = ["team", "reps", "high_risk_reps", "expected_exits_3m", "revenue_at_risk"]
 
 
 def backtest_lines(result: TrainResult) -> list[str]:
@@ -66,13 +60,13 @@ def risk_by_team(warehouse: Path, limit: int = 8) -> pd.DataFrame:
         ).df()
     teams = frame[~frame["is_company_total"]].head(limit)
     total = frame[frame["is_company_total"]]
-    return pd.concat([teams, total], ignore_index=True)[list(RISK_BY_TEAM_COLUMNS)]
+    return pd.concat([teams, total], ignore_index=True)[RISK_BY_TEAM_COLUMNS]
 
 
 def format_risk_by_team(frame: pd.DataFrame) -> list[str]:
     def cell(value: object, column: str) -> str:
         if pd.isna(value):
-            return "(fewer than 5)" if column == "reps" else "-"
+            return "(suppressed)" if column == "reps" else "-"
         if column == "expected_exits_3m":
             return f"{value:.1f}"
         if column == "revenue_at_risk":

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from models_ml.backtest import BacktestResult, complete_months, labelled, run_backtest
+from models_ml.backtest import (
+    BacktestResult,
+    complete_months,
+    label_horizon_months,
+    labelled,
+    run_backtest,
+)
 from models_ml.card import ModelCard, render_model_card
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
 from models_ml.fairness import age_band, fairness_report, proxy_correlations
@@ -43,6 +50,7 @@ Progress = Callable[[str], None]
 MEDIUM_BAND_FACTOR = 1.5
 HIGH_BAND_FACTOR = 3.0
 ACCOUNT_TEST_SHARE = 0.3
+MODELS_DIRECTORY = "models"  # next to the warehouse file
 # A group with fewer backtest rep-months than this (about 8 people over the 12 test months)
 # is reported but not judged: its rates swing with one person.
 FAIRNESS_MIN_GROUP_ROWS = 100
@@ -65,6 +73,7 @@ class TrainResult:
     account_metrics: dict[str, float]
     fairness: pd.DataFrame
     proxies: pd.DataFrame
+    horizon_months: int
     seconds: float
 
     @property
@@ -144,6 +153,7 @@ def _as_dates(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def _record(warehouse: Path, result: TrainResult, rows: pd.DataFrame, started: dt.datetime) -> None:
     run = result.run_id
+    relative = f"{MODELS_DIRECTORY}/{run}/"  # to the warehouse's directory: it can move
     metrics = result.backtest.metrics.assign(
         run_id=run, model="attrition", chosen=lambda m: m["kind"] == result.attrition_kind
     )
@@ -152,19 +162,19 @@ def _record(warehouse: Path, result: TrainResult, rows: pd.DataFrame, started: d
     )
     backtests = pd.concat([metrics, account], ignore_index=True)
     backtests = _as_dates(backtests, ["train_from", "train_to", "test_from", "test_to"])
-    backtests = backtests.drop(columns=["held_out_method"], errors="ignore")
     model_run = pd.DataFrame(
         [
             {
                 "model_run_id": run,
                 "trained_at": started,
                 "attrition_kind": result.attrition_kind,
-                "attrition_path": str((result.model_dir / "attrition.skops").resolve()),
+                "attrition_path": relative + "attrition.skops",
                 "account_method": result.account_method,
-                "account_path": str((result.model_dir / "account_loss.skops").resolve()),
-                "card_path": str(result.card_path.resolve()),
+                "account_path": relative + "account_loss.skops",
+                "card_path": relative + "model_card.md",
                 "train_from": rows["month_end"].min().date(),
                 "train_to": rows["month_end"].max().date(),
+                "horizon_months": result.horizon_months,
                 "training_rows": len(rows),
                 "training_exits": int(rows[LABEL].sum()),
                 "base_rate": float(rows[LABEL].mean()),
@@ -195,7 +205,6 @@ def _record(warehouse: Path, result: TrainResult, rows: pd.DataFrame, started: d
 def train(
     warehouse: Path,
     *,
-    horizon_months: int = 3,
     random_state: int = 0,
     progress: Progress = _quiet,
 ) -> TrainResult:
@@ -211,17 +220,18 @@ def train(
             "`repradar transform` first"
         ) from error
     rows = training_rows(snapshots)
+    horizon = label_horizon_months(snapshots)
     if rows.empty or rows[LABEL].nunique() < 2:
-        raise TrainingError("no voluntary exits with a full 3-month outcome to learn from")
+        raise TrainingError(f"no voluntary exits with a full {horizon}-month outcome to learn from")
     progress(f"backtesting on {len(rows):,} rep-months ({int(rows[LABEL].sum())} exits) ...")
     try:
-        backtest = run_backtest(snapshots, horizon_months=horizon_months, random_state=random_state)
+        backtest = run_backtest(snapshots, horizon_months=horizon, random_state=random_state)
     except ValueError as error:
         raise TrainingError(str(error)) from error
     kind = backtest.chosen_kind
     progress(f"fitting the {kind} attrition model ...")
     attrition = AttritionRiskModel(kind=kind, random_state=random_state)
-    attrition.fit(rows[FEATURES], rows[LABEL].astype(int))
+    attrition.fit(rows[FEATURES], rows[LABEL].astype(int), groups=rows["employee_key"])
     base_rate = float(rows[LABEL].mean())
     band_medium, band_high = MEDIUM_BAND_FACTOR * base_rate, HIGH_BAND_FACTOR * base_rate
     progress("auditing fairness ...")
@@ -229,7 +239,7 @@ def train(
     progress(f"fitting the account-loss model on {len(handovers):,} past handovers ...")
     account_model, account_metrics = train_account_model(handovers)
     run_id = new_run_id()
-    model_dir = warehouse.parent / "models" / run_id
+    model_dir = warehouse.parent / MODELS_DIRECTORY / run_id
     result = TrainResult(
         run_id=run_id,
         warehouse=warehouse,
@@ -242,11 +252,15 @@ def train(
         account_metrics=account_metrics,
         fairness=fairness,
         proxies=proxies,
+        horizon_months=horizon,
         seconds=0.0,
     )
+    # Files go to a hidden directory that is renamed into place only once the run is
+    # recorded, so a failed run leaves neither a model nor a card behind.
+    partial = model_dir.with_name(f".{run_id}.partial")
     with writer_lock(warehouse):
-        save_model(attrition, model_dir / "attrition.skops")
-        save_model(account_model, model_dir / "account_loss.skops")
+        save_model(attrition, partial / "attrition.skops")
+        save_model(account_model, partial / "account_loss.skops")
         card = ModelCard(
             run_id=run_id,
             trained_at=started,
@@ -259,9 +273,15 @@ def train(
             proxies=proxies,
             account_method=account_model.method_,
             account_metrics=account_metrics,
+            horizon_months=horizon,
         )
-        result.card_path.write_text(render_model_card(card), encoding="utf-8")
-        _record(warehouse, result, rows, started)
+        (partial / "model_card.md").write_text(render_model_card(card), encoding="utf-8")
+        try:
+            _record(warehouse, result, rows, started)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        partial.rename(model_dir)
     result.seconds = time.perf_counter() - clock
     progress(f"stored models and model card in {model_dir}")
     return result

@@ -430,7 +430,10 @@ def _print_scores(result: ScoreResult, warehouse: Path) -> None:
     for line in score_lines(result):
         typer.echo(line)
     typer.echo("")
-    typer.echo("Risk by team (marts.mart_risk_by_team; teams under 5 people suppressed):")
+    typer.echo(
+        "Risk by team (marts.mart_risk_by_team; teams under 5 reps suppressed, and the "
+        "next-smallest with them):"
+    )
     for line in format_risk_by_team(risk_by_team(warehouse)):
         typer.echo(f"  {line}")
     typer.echo(

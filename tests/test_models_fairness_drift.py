@@ -232,18 +232,29 @@ def test_psi_is_large_for_a_shifted_distribution() -> None:
     assert population_stability_index(reference, current) > 0.5
 
 
+def smoothed_psi(reference_counts: list[int], current_counts: list[int]) -> float:
+    """PSI by hand with half a row added to every bin."""
+    ref = np.array(reference_counts) + 0.5
+    cur = np.array(current_counts) + 0.5
+    ref, cur = ref / ref.sum(), cur / cur.sum()
+    return float(np.sum((cur - ref) * np.log(cur / ref)))
+
+
 def test_psi_of_categories_matches_the_formula() -> None:
     reference = pd.Series(["a", "a", "b", "b"])
     current = pd.Series(["a", "a", "a", "b"])
-    # (0.75 - 0.5) ln(0.75 / 0.5) + (0.25 - 0.5) ln(0.25 / 0.5) = 0.25 ln 3
-    assert population_stability_index(reference, current) == pytest.approx(0.25 * math.log(3))
+    # bins a, b, unseen, missing; with half a row each: (1/6) ln(3.5/2.5) + (1/6) ln(2.5/1.5)
+    expected = (math.log(3.5 / 2.5) + math.log(2.5 / 1.5)) / 6
+    assert population_stability_index(reference, current) == pytest.approx(expected)
+    assert expected == pytest.approx(smoothed_psi([2, 2, 0, 0], [3, 1, 0, 0]))
 
 
 def test_values_beyond_the_reference_range_fall_in_the_outer_bins() -> None:
     reference = pd.Series(np.arange(100, dtype=float))
     above = pd.Series(np.full(100, 1000.0))
-    # All current values land in the top decile bin; the other nine bins are empty (1e-4).
-    top_bin_only = 9 * (1e-4 - 0.1) * math.log(1e-4 / 0.1) + (1 - 0.1) * math.log(1 / 0.1)
+    # Bins: <= min, then 10 quantile bins up to the top decile, open-ended, then missing.
+    # All current values land in the top bin.
+    top_bin_only = smoothed_psi([1, 9] + [10] * 9 + [0], [0] * 10 + [100, 0])
     assert population_stability_index(reference, above) == pytest.approx(top_bin_only)
 
 
@@ -259,8 +270,23 @@ def test_missing_values_are_a_bin_of_their_own() -> None:
 def test_unseen_categories_share_one_bin() -> None:
     reference = pd.Series(["a", "b"] * 10)
     current = pd.Series(["a", "b", "new", "newer"] * 5)
-    expected = 2 * (0.25 - 0.5) * math.log(0.25 / 0.5) + (0.5 - 1e-4) * math.log(0.5 / 1e-4)
+    expected = smoothed_psi([10, 10, 0, 0], [5, 5, 10, 0])
     assert population_stability_index(reference, current) == pytest.approx(expected)
+
+
+def test_a_flag_that_flips_is_drift() -> None:
+    reference = pd.Series([0.0] * 76 + [1.0] * 24)
+    assert population_stability_index(reference, pd.Series([1.0] * 100)) > 0.25
+    assert population_stability_index(reference, pd.Series([0.0] * 24 + [1.0] * 76)) > 0.25
+
+
+def test_one_small_month_of_the_same_counts_is_not_drift() -> None:
+    # teammates who left: mostly 0-2, rare 4-6; a month of 143 reps lacks the rare values
+    rng = np.random.default_rng(5)
+    reference = pd.Series(rng.poisson(0.8, 5000).astype(float))
+    for seed in range(10):
+        month = pd.Series(np.random.default_rng(seed).poisson(0.8, 143).astype(float))
+        assert psi_status(population_stability_index(reference, month)) != "drifted"
 
 
 def test_unseen_categories_are_not_counted_as_missing() -> None:

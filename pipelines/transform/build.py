@@ -104,24 +104,12 @@ def check_raw_data(warehouse: Path) -> None:
         raise TransformError(f"{warehouse} has no raw data; run `repradar ingest` first")
 
 
-def has_risk_scores(warehouse: Path) -> bool:
-    """The scoring step has written ml.rep_attrition_scores into this warehouse."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return bool(
-            con.execute(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_schema = 'ml' AND table_name = 'rep_attrition_scores'"
-            ).fetchone()[0]
-        )
-
-
-def selection(warehouse: Path, select: list[str] | None) -> list[str]:
-    """dbt node selection: `select` if given; else everything, minus the risk marts while
-    there are no scores to build them from."""
+def selection(select: list[str] | None) -> list[str]:
+    """dbt node selection: `select` if given; else everything but the risk models, which
+    only `repradar score` builds (with the scores they are made of), so a transform never
+    fails on, or changes, the last scoring's marts."""
     if select:
         return ["--select", *select]
-    if has_risk_scores(warehouse):
-        return []
     return ["--exclude", f"tag:{RISK_SCORES_TAG}"]
 
 
@@ -184,7 +172,7 @@ def build_duckdb(
             if prepare is not None:
                 prepare(scratch)
             outcome: DbtOutcome = invoke(
-                ["build", *selection(scratch, select)],
+                ["build", *selection(select)],
                 target="duckdb",
                 work_dir=work_directory(warehouse),
                 environment={"REPRADAR_WAREHOUSE": str(scratch.resolve())},

@@ -2,22 +2,30 @@
 -- (team 'All teams', is_company_total). Aggregates only: no names, no employee keys.
 -- Teams with fewer than 5 scored reps are suppressed (def_small_team_suppression):
 -- the row stays, every count and amount is null. The company row is computed from all
--- reps, suppressed teams included; when only one team is small, the next-smallest team is
--- suppressed too so the small one cannot be recovered by subtraction.
+-- reps, suppressed teams included; see flagged below for the secondary suppression that
+-- keeps a small team from being recovered by subtraction.
 {%- set minimum_reps = 5 %}
 with scores as (
     select * from {{ ref('int_latest_risk_scores') }}
 ),
 
 by_team as (
-    select team, false as is_company_total, scores.* from scores
+    select
+        scores.team as reporting_team, false as is_company_total, scores.score_run_id,
+        scores.month_end, scores.band, scores.probability, scores.revenue_at_risk,
+        scores.book_revenue_12m
+    from scores
     union all
-    select 'All teams' as team, true as is_company_total, scores.* from scores
+    select
+        'All teams' as reporting_team, true as is_company_total, scores.score_run_id,
+        scores.month_end, scores.band, scores.probability, scores.revenue_at_risk,
+        scores.book_revenue_12m
+    from scores
 ),
 
 aggregated as (
     select
-        by_team.team,
+        by_team.reporting_team as team,
         is_company_total,
         max(month_end) as month_end,
         max(score_run_id) as score_run_id,
@@ -28,37 +36,39 @@ aggregated as (
         sum(revenue_at_risk) as revenue_at_risk,
         sum(book_revenue_12m) as book_revenue_12m
     from by_team
-    group by by_team.team, is_company_total
+    group by by_team.reporting_team, is_company_total
 ),
 
-small as (
+ranked as (
     select
         aggregated.*,
-        reps < {{ minimum_reps }} and not is_company_total as is_small,
-        row_number() over (
-            partition by is_company_total, reps < {{ minimum_reps }} order by reps, team
-        ) as size_rank
+        row_number() over (partition by is_company_total order by reps, team) as size_rank,
+        coalesce(sum(reps) over (
+            partition by is_company_total order by reps, team
+            rows between unbounded preceding and 1 preceding
+        ), 0) as smaller_teams_reps
     from aggregated
 ),
 
-primary_suppressed as (
-    select {{ count_if('is_small') }} as teams from small
+small_teams as (
+    select {{ count_if('reps < ' ~ minimum_reps ~ ' and not is_company_total') }} as teams
+    from ranked
 ),
 
--- Secondary suppression: with exactly one small team, "All teams" minus the others
--- would give its numbers away, so the next-smallest team is suppressed too.
+-- Primary suppression: teams under 5 reps. Secondary: while any team is suppressed, keep
+-- suppressing the next-smallest until at least 2 teams and 5 reps are hidden together,
+-- so no small team can be recovered as "All teams" minus the visible ones.
 flagged as (
     select
-        small.*,
-        small.is_small
-        or (
-            primary_suppressed.teams = 1
-            and not small.is_company_total
-            and not small.is_small
-            and small.size_rank = 1
-        ) as is_suppressed
-    from small
-    cross join primary_suppressed
+        ranked.*,
+        case
+            when ranked.is_company_total then ranked.reps < {{ minimum_reps }}
+            when ranked.reps < {{ minimum_reps }} then true
+            when small_teams.teams = 0 then false
+            else ranked.size_rank <= 2 or ranked.smaller_teams_reps < {{ minimum_reps }}
+        end as is_suppressed
+    from ranked
+    cross join small_teams
 )
 
 select
