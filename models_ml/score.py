@@ -125,10 +125,13 @@ def risk_drivers(model: AttritionRiskModel, month: pd.DataFrame) -> pd.DataFrame
     value is on the worrying side of typical (see `drivers.WARNING_DIRECTION`)."""
     month = month.reset_index(drop=True)
     ranked = model.explain(month[FEATURES], top=len(FEATURES))
-    warning = [
-        is_warning_sign(feature, value, model.reference_[feature])
-        for feature, value in zip(ranked["feature"], ranked["value"], strict=True)
-    ]
+    warning = np.array(
+        [
+            is_warning_sign(feature, value, model.reference_[feature])
+            for feature, value in zip(ranked["feature"], ranked["value"], strict=True)
+        ],
+        dtype=bool,
+    )
     top = ranked[(ranked["contribution"] > 0) & warning].copy()
     top["rank"] = top.groupby("row").cumcount() + 1
     top = top[top["rank"] <= TOP_DRIVERS]

@@ -189,6 +189,7 @@ def test_docs_document_every_mart_and_column(small_warehouse: Path, tmp_path: Pa
         for column in built_columns:
             described = node["columns"].get(column, {}).get("description", "")
             assert described.strip(), f"{node['name']}.{column} is not documented"
-        assert node["config"]["contract"]["enforced"], node["name"]
+        if node["config"]["materialized"] == "table":  # the marts (views over ml are not)
+            assert node["config"]["contract"]["enforced"], node["name"]
     exposures = {e["name"] for e in manifest["exposures"].values()}
     assert exposures == {"leadership_report", "hr_risk_alerts", "attrition_and_account_loss_models"}
