@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from models_ml.backtest import TOP_K, BacktestResult
+from models_ml.backtest import TOP_K
 from models_ml.estimators import PRIOR_LOSS_RATE
 from models_ml.fairness import fairness_markdown
-from models_ml.features import FEATURES, LABEL
+from models_ml.features import FEATURES
+
+if TYPE_CHECKING:
+    from models_ml.train import TrainResult
 
 DRIFT_MARKER = "## Drift at the last scoring"
 METRIC_COLUMNS = {
@@ -28,22 +30,6 @@ METRIC_COLUMNS = {
 }
 
 
-@dataclass
-class ModelCard:
-    run_id: str
-    trained_at: dt.datetime
-    rows: pd.DataFrame
-    base_rate: float
-    band_medium: float
-    band_high: float
-    backtest: BacktestResult
-    fairness: pd.DataFrame
-    proxies: pd.DataFrame
-    account_method: str
-    account_metrics: dict[str, float]
-    horizon_months: int
-
-
 def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
     """A GitHub-flavoured markdown table (no extra dependency)."""
 
@@ -58,10 +44,10 @@ def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([header, rule, *body])
 
 
-def _backtest_section(card: ModelCard) -> list[str]:
+def _backtest_section(card: TrainResult) -> list[str]:
     metrics = card.backtest.metrics[list(METRIC_COLUMNS)].rename(columns=METRIC_COLUMNS)
     calibration = card.backtest.calibration
-    chosen = calibration[calibration["kind"] == card.backtest.chosen_kind]
+    chosen = calibration[calibration["kind"] == card.attrition_kind]
     return [
         "## Backtest (rolling origin)",
         "",
@@ -72,7 +58,7 @@ def _backtest_section(card: ModelCard) -> list[str]:
         "",
         markdown_table(metrics),
         "",
-        f"Chosen: **{card.backtest.chosen_kind}** (best pooled ROC AUC; logistic wins ties "
+        f"Chosen: **{card.attrition_kind}** (best pooled ROC AUC; logistic wins ties "
         "within 0.005).",
         "",
         "Calibration of the chosen estimator (pooled test rows, deciles of the score):",
@@ -81,7 +67,7 @@ def _backtest_section(card: ModelCard) -> list[str]:
     ]
 
 
-def _account_section(card: ModelCard) -> list[str]:
+def _account_section(card: TrainResult) -> list[str]:
     m = card.account_metrics
     lines = [
         "## Account-loss model",
@@ -108,10 +94,9 @@ def _account_section(card: ModelCard) -> list[str]:
     return lines
 
 
-def render_model_card(card: ModelCard) -> str:
-    rows = card.rows
+def render_model_card(card: TrainResult) -> str:
     pooled = card.backtest.metrics
-    pooled = pooled[(pooled["origin"] == "pooled") & (pooled["kind"] == card.backtest.chosen_kind)]
+    pooled = pooled[(pooled["origin"] == "pooled") & (pooled["kind"] == card.attrition_kind)]
     headline = pooled.iloc[0]
     lines = [
         f"# Model card: repradar attrition risk, run {card.run_id}",
@@ -127,8 +112,8 @@ def render_model_card(card: ModelCard) -> str:
         "",
         "## Data",
         "",
-        f"- Rep-month snapshots from {rows['month_end'].min():%Y-%m} to "
-        f"{rows['month_end'].max():%Y-%m}: {len(rows):,} rows, {int(rows[LABEL].sum())} "
+        f"- Rep-month snapshots from {card.train_from:%Y-%m} to "
+        f"{card.train_to:%Y-%m}: {card.training_rows:,} rows, {card.training_exits} "
         f"voluntary exits within {card.horizon_months} months (base rate "
         f"{card.base_rate:.1%}).",
         f"- Label: left voluntarily within the {card.horizon_months} whole calendar months "

@@ -30,7 +30,7 @@ from models_ml.backtest import (
     labelled,
     run_backtest,
 )
-from models_ml.card import ModelCard, render_model_card
+from models_ml.card import render_model_card
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
 from models_ml.fairness import age_band, fairness_report, proxy_correlations
 from models_ml.features import (
@@ -63,8 +63,14 @@ class TrainingError(Exception):
 @dataclass
 class TrainResult:
     run_id: str
+    trained_at: dt.datetime
     warehouse: Path
     model_dir: Path
+    train_from: dt.date
+    train_to: dt.date
+    training_rows: int
+    training_exits: int
+    base_rate: float
     backtest: BacktestResult
     attrition_kind: str
     band_medium: float
@@ -151,7 +157,7 @@ def _as_dates(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _record(warehouse: Path, result: TrainResult, rows: pd.DataFrame, started: dt.datetime) -> None:
+def _record(warehouse: Path, result: TrainResult) -> None:
     run = result.run_id
     relative = f"{MODELS_DIRECTORY}/{run}/"  # to the warehouse's directory: it can move
     metrics = result.backtest.metrics.assign(
@@ -166,18 +172,18 @@ def _record(warehouse: Path, result: TrainResult, rows: pd.DataFrame, started: d
         [
             {
                 "model_run_id": run,
-                "trained_at": started,
+                "trained_at": result.trained_at,
                 "attrition_kind": result.attrition_kind,
                 "attrition_path": relative + "attrition.skops",
                 "account_method": result.account_method,
                 "account_path": relative + "account_loss.skops",
                 "card_path": relative + "model_card.md",
-                "train_from": rows["month_end"].min().date(),
-                "train_to": rows["month_end"].max().date(),
+                "train_from": result.train_from,
+                "train_to": result.train_to,
                 "horizon_months": result.horizon_months,
-                "training_rows": len(rows),
-                "training_exits": int(rows[LABEL].sum()),
-                "base_rate": float(rows[LABEL].mean()),
+                "training_rows": result.training_rows,
+                "training_exits": result.training_exits,
+                "base_rate": result.base_rate,
                 "band_medium": result.band_medium,
                 "band_high": result.band_high,
                 "features": ",".join(FEATURES),
@@ -242,8 +248,14 @@ def train(
     model_dir = warehouse.parent / MODELS_DIRECTORY / run_id
     result = TrainResult(
         run_id=run_id,
+        trained_at=started,
         warehouse=warehouse,
         model_dir=model_dir,
+        train_from=rows["month_end"].min().date(),
+        train_to=rows["month_end"].max().date(),
+        training_rows=len(rows),
+        training_exits=int(rows[LABEL].sum()),
+        base_rate=base_rate,
         backtest=backtest,
         attrition_kind=kind,
         band_medium=band_medium,
@@ -261,23 +273,9 @@ def train(
     with writer_lock(warehouse):
         save_model(attrition, partial / "attrition.skops")
         save_model(account_model, partial / "account_loss.skops")
-        card = ModelCard(
-            run_id=run_id,
-            trained_at=started,
-            rows=rows,
-            base_rate=base_rate,
-            band_medium=band_medium,
-            band_high=band_high,
-            backtest=backtest,
-            fairness=fairness,
-            proxies=proxies,
-            account_method=account_model.method_,
-            account_metrics=account_metrics,
-            horizon_months=horizon,
-        )
-        (partial / "model_card.md").write_text(render_model_card(card), encoding="utf-8")
+        (partial / "model_card.md").write_text(render_model_card(result), encoding="utf-8")
         try:
-            _record(warehouse, result, rows, started)
+            _record(warehouse, result)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise

@@ -321,14 +321,21 @@ def _print_transform(result: TransformResult) -> None:
 
 
 @contextlib.contextmanager
-def _transform_errors_exit() -> Iterator[None]:
-    """A busy warehouse exits 4, a transform that cannot start exits 1, with the reason."""
+def _errors_exit() -> Iterator[None]:
+    """A busy warehouse exits 4; a step that cannot start (no raw data, no marts, no
+    trained model, an untrusted model file) exits 1, with the reason."""
     try:
         yield
     except WarehouseBusy as error:
         _say(f"error: {error}")
         raise typer.Exit(EXIT_BUSY) from error
-    except TransformError as error:
+    except (
+        TransformError,
+        TrainingError,
+        ScoringError,
+        FileNotFoundError,
+        UntrustedModelFile,
+    ) as error:
         _say(f"error: {error}")
         raise typer.Exit(1) from error
 
@@ -370,7 +377,7 @@ def transform_command(
     Prints headline KPIs and how to query the marts.
     """
     path = resolve_warehouse(warehouse)
-    with _transform_errors_exit():
+    with _errors_exit():
         if prefect:
             result = _transform_under_prefect(path, target)
         elif target is Target.spark:
@@ -414,7 +421,7 @@ def docs_command(
     """Generate the dbt docs catalog of every model and column: one self-contained HTML
     page (open it in a browser, no server needed) plus manifest.json and catalog.json."""
     path = resolve_warehouse(warehouse)
-    with _transform_errors_exit():
+    with _errors_exit():
         page = generate_docs(path, out or path.parent / "docs")
     typer.echo(f"docs: {page}")
 
@@ -442,19 +449,6 @@ def _print_scores(result: ScoreResult, warehouse: Path) -> None:
     )
 
 
-@contextlib.contextmanager
-def _model_errors_exit() -> Iterator[None]:
-    """A busy warehouse exits 4; a step that cannot start (no marts, no model) exits 1."""
-    try:
-        yield
-    except WarehouseBusy as error:
-        _say(f"error: {error}")
-        raise typer.Exit(EXIT_BUSY) from error
-    except (TrainingError, ScoringError, FileNotFoundError, UntrustedModelFile) as error:
-        _say(f"error: {error}")
-        raise typer.Exit(1) from error
-
-
 WAREHOUSE_OPTION_HELP = (
     "DuckDB warehouse with the built marts. Default: $REPRADAR_WAREHOUSE, else "
     "data/warehouse.duckdb."
@@ -478,7 +472,7 @@ def train_command(
     next to the warehouse. Metrics go to ml.backtests.
     """
     path = resolve_warehouse(warehouse)
-    with _model_errors_exit():
+    with _errors_exit():
         if prefect:
             from pipelines.flows.models import train_flow
 
@@ -505,7 +499,7 @@ def score_command(
     on a copy of the warehouse that replaces it only if every model and test passed.
     """
     path = resolve_warehouse(warehouse)
-    with _model_errors_exit():
+    with _errors_exit():
         if prefect:
             from pipelines.flows.models import ScoreFailed, score_flow
 
@@ -582,7 +576,7 @@ def demo_command(
     typer.echo(f"Query the marts: {query_hint(warehouse)}")
     typer.echo("")
     _say("training the models (rolling-origin backtest) ...")
-    with _model_errors_exit():
+    with _errors_exit():
         trained = train(warehouse, progress=_say)
         _say("scoring the latest month ...")
         scored = score(warehouse, progress=_say)
