@@ -1,7 +1,8 @@
 """`repradar`: the one command line of the product. Every subcommand has --help.
 
 Exit codes: 0 success, 1 failure with a message, 2 usage error, 3 input rejected by
-validation (nothing changed), 4 the warehouse is busy (another run holds it).
+validation (nothing changed), 4 the warehouse is busy (another run holds it), 5 some
+alerts could not be delivered (kept pending, retried on the next run).
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ from models_ml.score import ScoreResult, ScoringError, score
 from models_ml.store import UntrustedModelFile
 from models_ml.summary import backtest_lines, format_risk_by_team, risk_by_team, score_lines
 from models_ml.train import TrainingError, TrainResult, train
+from pipelines.alerts.outbox import UnknownAlert
+from pipelines.alerts.run import (
+    AlertsError,
+    DeliveryResult,
+    acknowledge_alert,
+    list_outbox,
+    send_alerts,
+    send_report,
+    utc_now,
+)
 from pipelines.generate import GenerateRequest, generate
 from pipelines.generate.calendar import end_of_previous_month
 from pipelines.ingest import IngestRequest, IngestResult, ingest, summary_lines
@@ -27,6 +38,13 @@ from pipelines.ingest.errors import WarehouseBusy
 from pipelines.ingest.options import IngestOptions, MappingError, read_mapping
 from pipelines.ingest.read import SourceError
 from pipelines.ingest.warehouse import remove_database, resolve_warehouse
+from pipelines.report import (
+    ReportDataError,
+    ReportResult,
+    build_report,
+    default_report_directory,
+)
+from pipelines.report.build import report_delivery
 from pipelines.transform import (
     TransformError,
     TransformResult,
@@ -51,10 +69,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-NOT_BUILT_YET = (
-    ("report / alerts / run / serve", "leadership report, HR alerts, schedules (issue #6)"),
-)
-
 
 class Target(StrEnum):
     duckdb = "duckdb"
@@ -67,6 +81,7 @@ class ExportFormat(StrEnum):
 
 
 EXIT_BUSY = 4
+EXIT_UNDELIVERED = 5
 
 
 def _say(message: str) -> None:
@@ -335,6 +350,9 @@ def _errors_exit() -> Iterator[None]:
         ScoringError,
         FileNotFoundError,
         UntrustedModelFile,
+        ReportDataError,
+        AlertsError,
+        UnknownAlert,
     ) as error:
         _say(f"error: {error}")
         raise typer.Exit(1) from error
@@ -519,11 +537,11 @@ def demo_command(
     ),
     seed: Annotated[int, typer.Option(help="Random seed of the simulated company.")] = 42,
 ) -> None:
-    """Generate a company under data/demo/ and run every pipeline step that exists:
-    ingest, transform, train (with its backtest) and score.
+    """Generate a company under data/demo/ and run every pipeline step: ingest,
+    transform, train (with its backtest), score, the leadership report and HR alerts.
 
-    The warehouse (data/demo/warehouse.duckdb) and the models (data/demo/models/) are
-    rebuilt from scratch on every run.
+    The warehouse (data/demo/warehouse.duckdb), the models (data/demo/models/) and the
+    outbox (data/demo/outbox/) are rebuilt from scratch on every run.
     """
     exports = directory / "exports"
     request = GenerateRequest(out=exports, seed=seed, as_of=end_of_previous_month(dt.date.today()))
@@ -531,6 +549,7 @@ def demo_command(
     warehouse = directory / "warehouse.duckdb"
     remove_database(warehouse)
     shutil.rmtree(directory / "models", ignore_errors=True)
+    shutil.rmtree(directory / "outbox", ignore_errors=True)
     _say("ingesting the exports ...")
     loaded = ingest(
         IngestRequest(
@@ -588,9 +607,255 @@ def demo_command(
     typer.echo("")
     _print_scores(scored, warehouse)
     typer.echo("")
-    typer.echo("Not built yet, so the demo stops here:")
-    for step, what in NOT_BUILT_YET:
-        typer.echo(f"  - {step}: {what}")
+    with _errors_exit():
+        _say("writing the leadership report ...")
+        report = build_report(warehouse, progress=_say)
+        _say("drafting and delivering HR alerts ...")
+        alerts = send_alerts(warehouse, progress=_say)
+    _print_alerts(alerts)
+    typer.echo("")
+    typer.echo("Results:")
+    typer.echo(f"  warehouse:  {warehouse}")
+    typer.echo(f"  report:     {report.html}")
+    typer.echo(f"              {report.pdf}")
+    typer.echo(f"  HR outbox:  {alerts.outbox_directory or ', '.join(alerts.channels)}")
+    typer.echo(f"  model card: {trained.card_path}")
+    typer.echo("Next: `repradar alerts list`, `repradar serve` to run the schedules.")
+
+
+def _print_report(result: ReportResult) -> None:
+    typer.echo(f"report as of {result.data.as_of}:")
+    typer.echo(f"  HTML: {result.html}")
+    typer.echo(f"  PDF:  {result.pdf}")
+
+
+def _print_alerts(result: DeliveryResult) -> None:
+    for line in result.lines():
+        typer.echo(line)
+
+
+@app.command("report")
+def report_command(
+    warehouse: Annotated[
+        Path | None, typer.Option(help=WAREHOUSE_OPTION_HELP, show_default=False)
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory for the HTML and PDF. Default: reports/leadership/ next to the "
+            "warehouse.",
+            show_default=False,
+        ),
+    ] = None,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            "--deliver",
+            help="Also send it to the leadership list ($REPRADAR_REPORT_URLS or "
+            "$REPRADAR_REPORT_BLOCKS; else the file outbox), as the weekly run does.",
+        ),
+    ] = False,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect",
+            help="Run as a Prefect flow run (flow `report`, or `weekly_report` with --deliver).",
+        ),
+    ] = False,
+) -> None:
+    """Write the leadership report: one self-contained HTML file and a PDF.
+
+    Headline KPIs against the prior 3 months, funnel and the stage with the biggest drop,
+    cycle-length trend, quota attainment, 20/80 concentration, headcount and attrition,
+    exit reasons, expected exits and revenue at risk by team, the largest single-threaded
+    accounts, and recommended actions. Aggregates only: no names; groups under 5 people
+    suppressed.
+    """
+    path = resolve_warehouse(warehouse)
+    delivered = None
+    with _errors_exit():
+        if prefect and deliver:
+            from pipelines.flows.operations import weekly_report
+
+            state = weekly_report(
+                warehouse=str(path), out=str(out) if out else None, return_state=True
+            )
+            delivered = _flow_result(state, Exception)
+            typer.echo(f"report: {out or default_report_directory(path)}")
+        elif prefect:
+            from pipelines.flows.operations import report_flow
+
+            _print_report(report_flow(warehouse=str(path), out=str(out) if out else None))
+        else:
+            result = build_report(path, out, progress=_say)
+            _print_report(result)
+            if deliver:
+                delivered = send_report(path, report_delivery(result, utc_now()))
+    if delivered is not None:
+        _print_alerts(delivered)
+        if delivered.failed:
+            raise typer.Exit(EXIT_UNDELIVERED)
+
+
+alerts_app = typer.Typer(
+    help="HR risk alerts: send the new ones, list the outbox, acknowledge an alert.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("send")
+def alerts_send_command(
+    warehouse: Annotated[
+        Path | None, typer.Option(help=WAREHOUSE_OPTION_HELP, show_default=False)
+    ] = None,
+    cap: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Most alerts to send per day (default $REPRADAR_ALERT_DAILY_CAP, else 20); "
+            "the rest wait for the next day, most urgent first.",
+            show_default=False,
+        ),
+    ] = None,
+    prefect: Annotated[
+        bool, typer.Option("--prefect", help="Run as a Prefect flow run (flow `alerts`).")
+    ] = False,
+) -> None:
+    """Record the alerts the latest scores call for, then deliver what is due.
+
+    A rep is alerted when their risk enters the High band or rises by a band, once per
+    risk episode (until they are back to Low) unless the band rises again; a team when it
+    loses 2 or more reps in a quarter. Every alert is written to ops.alert_outbox before it
+    is sent; failed deliveries are retried on the next run with backoff. Channels:
+    $REPRADAR_ALERT_URLS (apprise URLs) or $REPRADAR_ALERT_BLOCKS (Prefect notification
+    blocks), else markdown files in outbox/ next to the warehouse. Exit 5 when some
+    deliveries failed.
+    """
+    path = resolve_warehouse(warehouse)
+    with _errors_exit():
+        if prefect:
+            from pipelines.flows.operations import alerts_flow
+
+            result = alerts_flow(warehouse=str(path))
+        else:
+            result = send_alerts(path, cap=cap, progress=_say)
+    _print_alerts(result)
+    if result.failed:
+        raise typer.Exit(EXIT_UNDELIVERED)
+
+
+class AlertStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+@alerts_app.command("list")
+def alerts_list_command(
+    warehouse: Annotated[
+        Path | None, typer.Option(help=WAREHOUSE_OPTION_HELP, show_default=False)
+    ] = None,
+    status: Annotated[
+        AlertStatus | None,
+        typer.Option(help="Only alerts in this state.", show_default=False),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Newest N alerts.")] = 50,
+) -> None:
+    """List the outbox, newest first: id, when, kind, band, delivery status, attempts,
+    who acknowledged it, and the title (HR only: titles name people)."""
+    path = resolve_warehouse(warehouse)
+    with _errors_exit():
+        frame = list_outbox(path, status.value if status else None, limit)
+    if frame.empty:
+        typer.echo("no alerts")
+        return
+    for row in frame.itertuples():
+        acked = f"acked by {row.acked_by}" if isinstance(row.acked_by, str) else "not acked"
+        typer.echo(
+            f"#{row.alert_id:<5} {row.created_at:%Y-%m-%d %H:%M}  {row.status:<7} "
+            f"attempts {row.attempts}  {acked:<22} {row.title}"
+        )
+
+
+@alerts_app.command("ack")
+def alerts_ack_command(
+    alert_id: Annotated[int, typer.Argument(help="The alert's id (see `alerts list`).")],
+    by: Annotated[str, typer.Option("--by", help="Who acknowledges it.")],
+    action: Annotated[
+        str,
+        typer.Option(
+            "--action", help="What was done or decided, e.g. 'stay interview booked for Friday'."
+        ),
+    ],
+    warehouse: Annotated[
+        Path | None, typer.Option(help=WAREHOUSE_OPTION_HELP, show_default=False)
+    ] = None,
+) -> None:
+    """Record who acknowledged an alert and what action was taken (the human oversight
+    trail in ops.alert_events; earlier acknowledgements are kept)."""
+    path = resolve_warehouse(warehouse)
+    with _errors_exit():
+        acknowledge_alert(path, alert_id, by, action)
+    typer.echo(f"alert {alert_id} acknowledged by {by}")
+
+
+@app.command("run")
+def run_command(
+    source: Annotated[
+        Path, typer.Option(help="Directory of the day's export files (as for `ingest`).")
+    ],
+    warehouse: Annotated[
+        Path | None, typer.Option(help=WAREHOUSE_OPTION_HELP, show_default=False)
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="YAML mapping of the exports (as for `ingest`).", show_default=False),
+    ] = None,
+) -> None:
+    """Run the `daily` flow once, as the schedule would: ingest -> transform -> train (when
+    no model exists or it is 30 days old) -> score -> alerts. A Prefect flow run (uses
+    $PREFECT_API_URL, else a temporary local server)."""
+    if not source.is_dir():
+        raise typer.BadParameter(f"{source} is not a directory", param_hint="--source")
+    from pipelines.flows.operations import daily_flow
+
+    path = resolve_warehouse(warehouse)
+    state = daily_flow(
+        source=str(source),
+        warehouse=str(path),
+        mapping=str(mapping) if mapping else None,
+        return_state=True,
+    )
+    if state.is_failed():
+        _say(f"error: the daily run failed: {state.message}")
+        _say(f"the marts and scores of the last good run in {path} are unchanged")
+        raise typer.Exit(1)
+    result = state.result()
+    _print_alerts(result)
+    typer.echo(f"warehouse: {path}")
+    if result.failed:
+        raise typer.Exit(EXIT_UNDELIVERED)
+
+
+@app.command("serve")
+def serve_command(
+    deployments: Annotated[
+        Path,
+        typer.Option(
+            "--deployments", help="The prefect.yaml whose deployments and schedules to serve."
+        ),
+    ] = Path("prefect.yaml"),
+) -> None:
+    """Run the schedules of prefect.yaml (daily, weekly_report) in this process until
+    stopped (Ctrl-C). Needs a Prefect API: `prefect server start` in another terminal and
+    PREFECT_API_URL=http://127.0.0.1:4200/api (see README for a production setup with a
+    work pool and a process worker)."""
+    from pipelines.flows.schedules import serve_deployments
+
+    with _errors_exit():
+        serve_deployments(deployments, progress=_say)
 
 
 if __name__ == "__main__":

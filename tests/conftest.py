@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from pipelines.contract import DATE, TABLES, TIMESTAMP
 REPO = Path(__file__).resolve().parents[1]
 REPRADAR = str(Path(sys.executable).parent / "repradar")
 AS_OF = "2026-10-31"
+HOSTILE = "<script>alert(1)</script>"
 
 
 def run_repradar(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -132,3 +134,35 @@ def flow_run_artifact(state: State, key: str) -> str:
         )
     [artifact] = [a for a in response.json() if a["flow_run_id"] == run_id]
     return artifact["data"]
+
+
+@pytest.fixture(scope="session")
+def hostile_company_dir(company_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seed 7 with every other account renamed to markup (`<script>alert(1)</script> &
+    <b>Sons</b> N`), to show that reports and alerts print names as text."""
+    out = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(company_dir, out, dirs_exist_ok=True)
+    accounts = pd.read_csv(out / "crm_accounts.csv", dtype=str, keep_default_na=False)
+    renamed = accounts.index[::2]
+    accounts.loc[renamed, "name"] = [f"{HOSTILE} & <b>Sons</b> {n}" for n in range(len(renamed))]
+    accounts.to_csv(out / "crm_accounts.csv", index=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def daily_run(
+    hostile_company_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess]:
+    """`repradar run --source` (the daily flow: ingest, transform, train, score, alerts to
+    the file outbox) on the hostile company: (warehouse, the finished process)."""
+    warehouse = tmp_path_factory.mktemp("daily") / "warehouse.duckdb"
+    finished = run_repradar(
+        "run", "--source", str(hostile_company_dir), "--warehouse", str(warehouse)
+    )
+    return warehouse, finished
+
+
+@pytest.fixture(scope="session")
+def operated(daily_run: tuple[Path, subprocess.CompletedProcess]) -> Path:
+    """The warehouse after one daily run (treat as read-only; copy it to change it)."""
+    return daily_run[0]

@@ -72,6 +72,7 @@ supporting_team as (
 
 select
     accounts.account_id,
+    accounts.account_name,
     accounts.segment,
     accounts.industry,
     accounts.region,

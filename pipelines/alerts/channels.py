@@ -1,0 +1,138 @@
+"""Where alerts and reports go: apprise URLs, Prefect notification blocks, or files.
+
+Configured only from the environment (secrets live in the URLs and blocks, never in
+files of the project, and are never logged: a channel is named by its kind and a hash):
+
+- `REPRADAR_ALERT_URLS` / `REPRADAR_REPORT_URLS`: apprise URLs, separated by
+  whitespace (e-mail `mailtos://user:pass@smtp.example.com?to=hr@example.com`, Slack
+  `slack://...`, Teams `workflows://...`, a webhook `json://host/path`).
+- `REPRADAR_ALERT_BLOCKS` / `REPRADAR_REPORT_BLOCKS`: Prefect notification blocks by
+  slug, e.g. `slack-webhook/hr-alerts`.
+- Neither: a file outbox, one markdown file per message under `outbox/hr/` or
+  `outbox/leadership/` next to the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+ENVIRONMENT = {
+    "hr": ("REPRADAR_ALERT_URLS", "REPRADAR_ALERT_BLOCKS"),
+    "leadership": ("REPRADAR_REPORT_URLS", "REPRADAR_REPORT_BLOCKS"),
+}
+
+
+class DeliveryError(Exception):
+    """A channel did not take the message (the text never holds a secret)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    alert_id: int
+    title: str
+    body: str  # markdown
+    attachment: Path | None = None
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: Message) -> None: ...
+
+
+def _fingerprint(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:8]
+
+
+class AppriseChannel:
+    """One apprise URL (e-mail, Slack, Teams, webhook, ...)."""
+
+    def __init__(self, url: str) -> None:
+        import apprise
+
+        scheme = url.split("://", 1)[0].lower()
+        self.name = f"{scheme}-{_fingerprint(url)}"
+        self._apprise = apprise.Apprise()
+        if not self._apprise.add(url):
+            raise ValueError(f"not a valid apprise URL (channel {self.name})")
+
+    def send(self, message: Message) -> None:
+        import apprise
+
+        # apprise logs whole URLs, passwords included, at its TRACE level
+        logging.getLogger("apprise").setLevel(logging.WARNING)
+        delivered = self._apprise.notify(
+            title=message.title,
+            body=message.body,
+            body_format=apprise.NotifyFormat.MARKDOWN,
+            attach=str(message.attachment) if message.attachment else None,
+        )
+        if not delivered:
+            raise DeliveryError(f"{self.name} did not accept the message")
+
+
+class PrefectBlockChannel:
+    """A saved Prefect notification block (Slack, Teams, e-mail, custom webhook, ...).
+    Blocks take no attachments: the message names the file instead."""
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+        self.name = f"block-{slug}"
+
+    def send(self, message: Message) -> None:
+        from prefect.blocks.core import Block
+
+        try:
+            block = Block.load(self.slug)
+            body = message.body
+            if message.attachment:
+                body += f"\n\nAttached file: {message.attachment}"
+            block.notify(body, subject=message.title)
+        except Exception as error:  # a block raises whatever its service raised
+            raise DeliveryError(f"{self.name}: {type(error).__name__}") from error
+
+
+class FileChannel:
+    """The outbox directory: `<alert id>-<slug of the title>.md` per message."""
+
+    name = "file"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, message: Message) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^a-z0-9]+", "-", message.title.lower()).strip("-")[:60]
+        text = f"# {message.title}\n\n{message.body}\n"
+        if message.attachment:
+            text += f"\nAttached: [{message.attachment.name}]({message.attachment.resolve()})\n"
+        path = self.directory / f"{message.alert_id:05d}-{slug}.md"
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+
+
+def _split(value: str | None) -> list[str]:
+    return (value or "").split()
+
+
+def configured_channels(audience: str, outbox_directory: Path) -> list[Channel]:
+    """The channels of `audience` ("hr" or "leadership") from the environment; the file
+    outbox when none is configured."""
+    urls_variable, blocks_variable = ENVIRONMENT[audience]
+    channels: list[Channel] = [AppriseChannel(url) for url in _split(os.environ.get(urls_variable))]
+    channels += [PrefectBlockChannel(slug) for slug in _split(os.environ.get(blocks_variable))]
+    return channels or [FileChannel(outbox_directory)]
+
+
+def ack_footer(alert_id: int) -> str:
+    return (
+        f"\n\n---\nAlert #{alert_id}. When you have acted: "
+        f'`repradar alerts ack {alert_id} --by <you> --action "<what you did>"`'
+    )

@@ -1,0 +1,237 @@
+"""`ops.alert_outbox`: every alert is recorded here before any attempt to send it.
+
+Status: pending (waiting, or waiting to retry at `next_attempt_at`), sent, failed (gave up
+after MAX_ATTEMPTS). `ops.alert_events` is the trail: created, attempt failed, sent,
+acknowledged (who, when, what action). Person-level content: HR only, like `restricted`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from pipelines.alerts.drafts import BAND_RANK, AlertDraft
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = dt.timedelta(minutes=15)
+LONGEST_RETRY = dt.timedelta(hours=24)
+
+OUTBOX_TABLE = """CREATE TABLE IF NOT EXISTS ops.alert_outbox (
+    alert_id BIGINT PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    audience VARCHAR NOT NULL,
+    subject_key VARCHAR NOT NULL,
+    episode VARCHAR NOT NULL,
+    band VARCHAR,
+    priority INTEGER NOT NULL,
+    revenue_at_risk DOUBLE,
+    title VARCHAR NOT NULL,
+    body VARCHAR NOT NULL,
+    attachment VARCHAR,
+    score_run_id VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP,
+    last_error VARCHAR,
+    delivered_to VARCHAR,
+    sent_at TIMESTAMP,
+    acked_at TIMESTAMP,
+    acked_by VARCHAR,
+    ack_action VARCHAR
+)"""
+EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS ops.alert_events (
+    alert_id BIGINT NOT NULL,
+    event_at TIMESTAMP NOT NULL,
+    event VARCHAR NOT NULL,
+    detail VARCHAR
+)"""
+
+
+class UnknownAlert(Exception):
+    """`ack` of an alert id that is not in the outbox."""
+
+
+@dataclass(frozen=True)
+class OutboxAlert:
+    alert_id: int
+    kind: str
+    audience: str
+    title: str
+    body: str
+    attachment: str | None
+    attempts: int
+    delivered_to: frozenset[str]
+
+
+def ensure_outbox(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    con.execute(OUTBOX_TABLE)
+    con.execute(EVENTS_TABLE)
+
+
+def _event(
+    con: duckdb.DuckDBPyConnection, alert_id: int, at: dt.datetime, event: str, detail: str | None
+) -> None:
+    con.execute("INSERT INTO ops.alert_events VALUES (?, ?, ?, ?)", [alert_id, at, event, detail])
+
+
+def is_new(con: duckdb.DuckDBPyConnection, draft: AlertDraft) -> bool:
+    """Not alerted yet for this subject and episode, or only at a lower band."""
+    rows = con.execute(
+        "SELECT band FROM ops.alert_outbox WHERE kind = ? AND subject_key = ? AND episode = ?",
+        [draft.kind, draft.subject_key, draft.episode],
+    ).fetchall()
+    if not rows:
+        return True
+    if draft.band is None:
+        return False
+    alerted = max(BAND_RANK.get(band, -1) for (band,) in rows)
+    return BAND_RANK[draft.band] > alerted
+
+
+def enqueue(
+    con: duckdb.DuckDBPyConnection, drafts: list[AlertDraft], now: dt.datetime
+) -> list[int]:
+    """Record the drafts that are new (see `is_new`) as pending; their ids."""
+    ids = []
+    for draft in drafts:
+        if not is_new(con, draft):
+            continue
+        alert_id = con.execute(
+            "SELECT coalesce(max(alert_id), 0) + 1 FROM ops.alert_outbox"
+        ).fetchone()[0]
+        con.execute(
+            """INSERT INTO ops.alert_outbox (alert_id, kind, audience, subject_key, episode,
+                band, priority, revenue_at_risk, title, body, attachment, score_run_id,
+                created_at, status, attempts, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)""",
+            [
+                alert_id,
+                draft.kind,
+                draft.audience,
+                draft.subject_key,
+                draft.episode,
+                draft.band,
+                draft.priority,
+                draft.revenue_at_risk,
+                draft.title,
+                draft.body,
+                draft.attachment,
+                draft.score_run_id,
+                now,
+                now,
+            ],
+        )
+        _event(con, alert_id, now, "created", draft.title)
+        ids.append(alert_id)
+    return ids
+
+
+def sent_today(con: duckdb.DuckDBPyConnection, audience: str, now: dt.datetime) -> int:
+    return con.execute(
+        "SELECT count(*) FROM ops.alert_outbox WHERE audience = ? AND status = 'sent' "
+        "AND CAST(sent_at AS DATE) = ?",
+        [audience, now.date()],
+    ).fetchone()[0]
+
+
+def due(
+    con: duckdb.DuckDBPyConnection, audience: str, now: dt.datetime, limit: int
+) -> list[OutboxAlert]:
+    """Pending alerts whose time has come, most urgent first (band, then revenue)."""
+    rows = con.execute(
+        """SELECT alert_id, kind, audience, title, body, attachment, attempts, delivered_to
+        FROM ops.alert_outbox
+        WHERE audience = ? AND status = 'pending' AND next_attempt_at <= ?
+        ORDER BY priority DESC, revenue_at_risk DESC NULLS LAST, alert_id
+        LIMIT ?""",
+        [audience, now, max(0, limit)],
+    ).fetchall()
+    return [
+        OutboxAlert(
+            alert_id=row[0],
+            kind=row[1],
+            audience=row[2],
+            title=row[3],
+            body=row[4],
+            attachment=row[5],
+            attempts=row[6],
+            delivered_to=frozenset(filter(None, (row[7] or "").split(","))),
+        )
+        for row in rows
+    ]
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """15 minutes after the first failure, doubling, at most a day."""
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+
+
+def mark_sent(
+    con: duckdb.DuckDBPyConnection, alert: OutboxAlert, channels: set[str], now: dt.datetime
+) -> None:
+    con.execute(
+        """UPDATE ops.alert_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,
+            delivered_to = ?, next_attempt_at = NULL, last_error = NULL WHERE alert_id = ?""",
+        [now, ",".join(sorted(channels)), alert.alert_id],
+    )
+    _event(con, alert.alert_id, now, "sent", ",".join(sorted(channels)))
+
+
+def mark_failed_attempt(
+    con: duckdb.DuckDBPyConnection,
+    alert: OutboxAlert,
+    delivered: set[str],
+    error: str,
+    now: dt.datetime,
+) -> None:
+    """Count the attempt; retry after `backoff`, or give up after MAX_ATTEMPTS. Channels
+    that did receive it are remembered so a retry does not send it there twice."""
+    attempts = alert.attempts + 1
+    gave_up = attempts >= MAX_ATTEMPTS
+    con.execute(
+        """UPDATE ops.alert_outbox SET attempts = ?, status = ?, next_attempt_at = ?,
+            last_error = ?, delivered_to = ? WHERE alert_id = ?""",
+        [
+            attempts,
+            "failed" if gave_up else "pending",
+            None if gave_up else now + backoff(attempts),
+            error[:1000],
+            ",".join(sorted(delivered)) or None,
+            alert.alert_id,
+        ],
+    )
+    _event(con, alert.alert_id, now, "gave up" if gave_up else "attempt failed", error[:1000])
+
+
+def acknowledge(
+    con: duckdb.DuckDBPyConnection, alert_id: int, by: str, action: str, now: dt.datetime
+) -> None:
+    """Record who acknowledged an alert and what they did (kept in the events trail too,
+    so a later acknowledgement never erases an earlier one)."""
+    found = con.execute(
+        "SELECT count(*) FROM ops.alert_outbox WHERE alert_id = ?", [alert_id]
+    ).fetchone()[0]
+    if not found:
+        raise UnknownAlert(f"no alert {alert_id} in ops.alert_outbox; see `repradar alerts list`")
+    con.execute(
+        "UPDATE ops.alert_outbox SET acked_at = ?, acked_by = ?, ack_action = ? WHERE alert_id = ?",
+        [now, by, action, alert_id],
+    )
+    _event(con, alert_id, now, "acknowledged", f"{by}: {action}")
+
+
+def list_alerts(
+    con: duckdb.DuckDBPyConnection, status: str | None = None, limit: int = 50
+) -> pd.DataFrame:
+    where = "WHERE status = ?" if status else ""
+    return con.execute(
+        f"""SELECT alert_id, created_at, kind, audience, band, status, attempts, sent_at,
+            acked_by, title
+        FROM ops.alert_outbox {where} ORDER BY alert_id DESC LIMIT ?""",
+        [status, limit] if status else [limit],
+    ).df()

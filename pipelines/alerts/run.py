@@ -1,0 +1,206 @@
+"""`repradar alerts send`: record the alerts the latest marts call for, then deliver what
+is due, most urgent first, up to the daily cap. Also delivers a leadership report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines.alerts.channels import (
+    Channel,
+    DeliveryError,
+    Message,
+    ack_footer,
+    configured_channels,
+)
+from pipelines.alerts.drafts import AlertDraft, hr_alert_drafts
+from pipelines.alerts.outbox import (
+    OutboxAlert,
+    acknowledge,
+    due,
+    enqueue,
+    ensure_outbox,
+    list_alerts,
+    mark_failed_attempt,
+    mark_sent,
+    sent_today,
+)
+from pipelines.ingest.warehouse import exclusive_connection
+
+DEFAULT_DAILY_CAP = 20
+Progress = Callable[[str], None]
+
+
+class AlertsError(Exception):
+    """Alerts cannot run (no warehouse, no marts)."""
+
+
+@dataclass
+class DeliveryResult:
+    created: list[int] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)  # attempted and not delivered (retried)
+    deferred: int = 0  # due but over the daily cap, kept for tomorrow
+    channels: list[str] = field(default_factory=list)
+    outbox_directory: Path | None = None
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"{len(self.created)} new alerts recorded; {len(self.sent)} sent, "
+            f"{len(self.failed)} failed (kept pending, retried on the next run)"
+            + (
+                f", {self.deferred} over the daily cap (sent on a later day)"
+                if self.deferred
+                else ""
+            ),
+            f"channels: {', '.join(self.channels)}",
+        ]
+        if self.outbox_directory is not None:
+            lines.append(f"outbox: {self.outbox_directory}")
+        return lines
+
+
+def daily_cap() -> int:
+    return int(os.environ.get("REPRADAR_ALERT_DAILY_CAP", DEFAULT_DAILY_CAP))
+
+
+def outbox_directory(warehouse: Path, audience: str) -> Path:
+    """The file outbox of an audience: outbox/hr/ or outbox/leadership/ by the warehouse."""
+    return warehouse.parent / "outbox" / audience
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _deliver_one(alert: OutboxAlert, channels: list[Channel]) -> tuple[set[str], list[str]]:
+    """Send to every channel that has not had it yet; the channels that took it, and the
+    errors of those that did not."""
+    delivered, errors = set(alert.delivered_to), []
+    message = Message(
+        alert_id=alert.alert_id,
+        title=alert.title,
+        body=alert.body + ack_footer(alert.alert_id) if alert.audience == "hr" else alert.body,
+        attachment=Path(alert.attachment) if alert.attachment else None,
+    )
+    for channel in channels:
+        if channel.name in delivered:
+            continue
+        try:
+            channel.send(message)
+            delivered.add(channel.name)
+        except DeliveryError as error:
+            errors.append(str(error))
+        except OSError as error:  # the file outbox (a full disk, no permission)
+            errors.append(f"{channel.name}: {type(error).__name__}")
+    return delivered, errors
+
+
+def deliver(
+    con: duckdb.DuckDBPyConnection,
+    audience: str,
+    channels: list[Channel],
+    now: dt.datetime,
+    cap: int | None,
+    result: DeliveryResult,
+) -> None:
+    """Send the due alerts of `audience`, at most `cap` a day (None: no cap)."""
+    budget = 10**9 if cap is None else cap - sent_today(con, audience, now)
+    waiting = due(con, audience, now, 10**9)
+    result.deferred += max(0, len(waiting) - max(0, budget))
+    for alert in waiting[: max(0, budget)]:
+        delivered, errors = _deliver_one(alert, channels)
+        if errors:
+            mark_failed_attempt(con, alert, delivered, "; ".join(errors), now)
+            result.failed.append(alert.alert_id)
+        else:
+            mark_sent(con, alert, delivered, now)
+            result.sent.append(alert.alert_id)
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection, drafts: list[AlertDraft], now: dt.datetime
+) -> list[int]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        ids = enqueue(con, drafts, now)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return ids
+
+
+def _check_marts(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    built = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts'"
+    ).fetchone()[0]
+    if not built:
+        raise AlertsError(f"{warehouse} has no marts; run `repradar transform` first")
+
+
+def send_alerts(
+    warehouse: Path,
+    *,
+    now: dt.datetime | None = None,
+    cap: int | None = None,
+    progress: Progress | None = None,
+) -> DeliveryResult:
+    """Record new HR alerts (deduplicated per risk episode) and deliver the due ones."""
+    if not warehouse.exists():
+        raise AlertsError(f"{warehouse} does not exist; run `repradar ingest` first")
+    say = progress or (lambda _message: None)
+    now = now or utc_now()
+    channels = configured_channels("hr", outbox_directory(warehouse, "hr"))
+    result = DeliveryResult(channels=[c.name for c in channels])
+    if any(c.name == "file" for c in channels):
+        result.outbox_directory = outbox_directory(warehouse, "hr")
+    with exclusive_connection(warehouse) as con:
+        _check_marts(con, warehouse)
+        ensure_outbox(con)
+        result.created = _record(con, hr_alert_drafts(con), now)
+        say(f"{len(result.created)} new alerts; delivering ...")
+        deliver(con, "hr", channels, now, daily_cap() if cap is None else cap, result)
+        con.execute("CHECKPOINT")
+    return result
+
+
+def send_report(
+    warehouse: Path, draft: AlertDraft, *, now: dt.datetime | None = None
+) -> DeliveryResult:
+    """Record a leadership report in the outbox (once per report date) and deliver it,
+    with any earlier report delivery still pending."""
+    now = now or utc_now()
+    channels = configured_channels("leadership", outbox_directory(warehouse, "leadership"))
+    result = DeliveryResult(channels=[c.name for c in channels])
+    if any(c.name == "file" for c in channels):
+        result.outbox_directory = outbox_directory(warehouse, "leadership")
+    with exclusive_connection(warehouse) as con:
+        ensure_outbox(con)
+        result.created = _record(con, [draft], now)
+        deliver(con, "leadership", channels, now, None, result)
+        con.execute("CHECKPOINT")
+    return result
+
+
+def list_outbox(warehouse: Path, status: str | None, limit: int) -> pd.DataFrame:
+    if not warehouse.exists():
+        raise AlertsError(f"{warehouse} does not exist")
+    with exclusive_connection(warehouse) as con:
+        ensure_outbox(con)
+        return list_alerts(con, status, limit)
+
+
+def acknowledge_alert(warehouse: Path, alert_id: int, by: str, action: str) -> None:
+    if not warehouse.exists():
+        raise AlertsError(f"{warehouse} does not exist")
+    with exclusive_connection(warehouse) as con:
+        ensure_outbox(con)
+        acknowledge(con, alert_id, by, action, utc_now())
+        con.execute("CHECKPOINT")

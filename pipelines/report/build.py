@@ -1,0 +1,81 @@
+"""`repradar report`: read the marts, draw the charts, write the HTML and the PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.alerts.drafts import AlertDraft
+from pipelines.report.charts import all_charts
+from pipelines.report.content import ReportContent, report_content, summary_markdown
+from pipelines.report.data import ReportData, read_report_data
+from pipelines.report.render import render_html, render_pdf
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ReportResult:
+    html: Path
+    pdf: Path
+    data: ReportData
+    content: ReportContent
+
+    @property
+    def markdown(self) -> str:
+        return summary_markdown(self.content)
+
+
+def default_report_directory(warehouse: Path) -> Path:
+    return warehouse.parent / "reports" / "leadership"
+
+
+def build_report(
+    warehouse: Path, out: Path | None = None, progress: Progress | None = None
+) -> ReportResult:
+    """Write leadership-report-<as of>.html and .pdf into `out` (default
+    reports/leadership/ next to the warehouse); each file appears whole or not at all."""
+    say = progress or (lambda _message: None)
+    directory = out or default_report_directory(warehouse)
+    directory.mkdir(parents=True, exist_ok=True)
+    say("reading the marts ...")
+    data = read_report_data(warehouse)
+    content = report_content(data)
+    say("drawing the charts ...")
+    charts = all_charts(data)
+    generated_at = dt.datetime.now(dt.UTC)
+    stem = f"leadership-report-{data.as_of:%Y-%m-%d}"
+    html = directory / f"{stem}.html"
+    pdf = directory / f"{stem}.pdf"
+    say("writing the HTML and the PDF ...")
+    partial_html = html.with_name(f".{html.name}.partial")
+    partial_html.write_text(render_html(content, charts, generated_at), encoding="utf-8")
+    partial_pdf = pdf.with_name(f".{pdf.name}.partial")
+    render_pdf(content, charts, generated_at, partial_pdf)
+    partial_html.replace(html)
+    partial_pdf.replace(pdf)
+    return ReportResult(html=html, pdf=pdf, data=data, content=content)
+
+
+def report_delivery(result: ReportResult, now: dt.datetime) -> AlertDraft:
+    """The report as an outbox message for the leadership list: the headline summary,
+    with the PDF attached; one per ISO week."""
+    week = f"{now:%G-W%V}"
+    body = (
+        f"{result.markdown}\n\nThe full report is attached (PDF); the same report as a web "
+        f"page: {result.html.resolve()}"
+    )
+    return AlertDraft(
+        kind="leadership_report",
+        audience="leadership",
+        subject_key="leadership-report",
+        episode=week,
+        band=None,
+        priority=0,
+        revenue_at_risk=0.0,
+        title=f"{result.content.title}: {result.content.subtitle} (week {week})",
+        body=body,
+        attachment=str(result.pdf.resolve()),
+    )

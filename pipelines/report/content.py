@@ -1,0 +1,279 @@
+"""The report as sections of plain text, tables and chart names: one layout-free model
+that both the HTML and the PDF renderers draw, so the two always say the same thing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pipelines.formatting import money
+from pipelines.report.data import MIN_GROUP, ReportData, format_kpi_value, kpi_change
+
+SECTION_TITLES = (
+    "Headline KPIs",
+    "Funnel",
+    "Sales cycle",
+    "Quota attainment",
+    "Revenue concentration (20/80)",
+    "Headcount and attrition",
+    "Exit reasons",
+    "Expected exits and revenue at risk by team",
+    "Accounts that depend on one person",
+    "Recommended actions",
+)
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    tones: list[str] = field(default_factory=list)  # per row: "", "good", "bad", "muted"
+
+
+@dataclass
+class Section:
+    title: str
+    lead: str
+    chart: str | None = None
+    table: Table | None = None
+    bullets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportContent:
+    title: str
+    subtitle: str
+    sections: list[Section]
+    footnote: str
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.0%}"
+
+
+def _kpis(data: ReportData) -> Section:
+    rows, tones = [], []
+    for kpi in data.kpis:
+        change, tone = kpi_change(kpi)
+        rows.append(
+            [
+                kpi.name,
+                format_kpi_value(kpi, kpi.current, data.currency),
+                format_kpi_value(kpi, kpi.prior, data.currency),
+                change,
+            ]
+        )
+        tones.append("" if tone == "flat" else tone)
+    return Section(
+        SECTION_TITLES[0],
+        f"{data.current.label} against {data.prior.label}.",
+        table=Table(["KPI", data.current.label, data.prior.label, "Change"], rows, tones),
+    )
+
+
+def _funnel(data: ReportData) -> Section:
+    rows = [
+        [
+            str(r.stage_name),
+            f"{int(r.entered):,}",
+            f"{int(r.advanced):,}",
+            _percent(r.conversion_rate),
+        ]
+        for r in data.funnel.itertuples()
+    ]
+    tones = ["bad" if r[0] == data.biggest_drop_stage else "" for r in rows]
+    lead = (
+        f"The biggest drop is at {data.biggest_drop_stage}."
+        if data.biggest_drop_stage
+        else "No opportunities were created in the last 12 months."
+    )
+    return Section(
+        SECTION_TITLES[1],
+        lead,
+        chart="funnel",
+        table=Table(["Stage", "Entered", "Advanced", "Conversion"], rows, tones),
+    )
+
+
+def _cycle(data: ReportData) -> Section:
+    trend = data.cycle_trend
+    if trend.empty:
+        return Section(SECTION_TITLES[2], "No deals were won in the last 24 months.")
+    last = trend.iloc[-1]
+    lead = (
+        f"Won deals closed in {last['close_month']:%b %Y} took a median "
+        f"{last['median_won_cycle_days']:.0f} days from creation to close "
+        f"({int(last['won_deals'])} deals)."
+    )
+    return Section(SECTION_TITLES[2], lead, chart="cycle")
+
+
+def _attainment(data: ReportData) -> Section:
+    reps = int(data.attainment["reps"].sum())
+    at_quota = int(
+        data.attainment.loc[
+            data.attainment["band"].isin(["100-120%", "120% and over"]), "reps"
+        ].sum()
+    )
+    lead = f"{at_quota} of {reps} reps with a quota reached it in {data.current.label}."
+    rows = [[str(r.band), str(int(r.reps))] for r in data.attainment.itertuples()]
+    return Section(
+        SECTION_TITLES[3], lead, chart="attainment", table=Table(["Attainment", "Reps"], rows)
+    )
+
+
+def _concentration(data: ReportData) -> Section:
+    shares = data.concentration
+    if shares.empty:
+        return Section(SECTION_TITLES[4], "No complete quarter yet.")
+    last = shares.iloc[-1]
+    lead = (
+        f"The top 20% of reps brought {last['top_20_percent_share']:.0%} of bookings in the last "
+        "complete quarter (the dashed line is the 80% of the 20/80 rule)."
+    )
+    return Section(SECTION_TITLES[4], lead, chart="concentration")
+
+
+def _headcount(data: ReportData) -> Section:
+    trend = data.headcount
+    if trend.empty:
+        return Section(SECTION_TITLES[5], "No headcount history.")
+    last = trend.iloc[-1]
+    rate = last["trailing_12m_voluntary_attrition_rate"]
+    lead = (
+        f"{int(last['closing_headcount'])} reps at the end of {last['month_start']:%b %Y}; "
+        f"voluntary attrition over the trailing 12 months {_percent(rate)}. Over the last 12 "
+        f"months: {int(trend['voluntary_exits'].tail(12).sum())} voluntary, "
+        f"{int(trend['involuntary_exits'].tail(12).sum())} involuntary, "
+        f"{int(trend['regretted_exits'].tail(12).sum())} regretted exits."
+    )
+    return Section(SECTION_TITLES[5], lead, chart="headcount")
+
+
+def _exit_reasons(data: ReportData) -> Section:
+    rows = [
+        [str(r.exit_reason), str(int(r.exits)), str(int(r.voluntary)), str(int(r.regretted))]
+        for r in data.exit_reasons.itertuples()
+    ]
+    lead = (
+        f"Exits in the 12 months to {data.current.end:%b %Y} by the main reason given. Reasons "
+        f"with fewer than {MIN_GROUP} exits are pooled, and not shown if the pool is small too."
+    )
+    return Section(
+        SECTION_TITLES[6],
+        lead,
+        table=Table(["Reason", "Exits", "Voluntary", "Regretted"], rows) if rows else None,
+    )
+
+
+def _risk(data: ReportData) -> Section:
+    risk = data.risk_by_team
+    if risk is None or risk.empty:
+        return Section(SECTION_TITLES[7], "Not scored yet: run `repradar score`.")
+    rows, tones = [], []
+    for r in risk.itertuples():
+        if r.is_suppressed:
+            rows.append([str(r.team), "suppressed", "", "", ""])
+            tones.append("muted")
+            continue
+        rows.append(
+            [
+                str(r.team),
+                str(int(r.reps)),
+                f"{int(r.high_risk_reps)} / {int(r.medium_risk_reps)}",
+                f"{r.expected_exits_3m:.1f}",
+                money(r.revenue_at_risk, data.currency),
+            ]
+        )
+        tones.append("bad" if r.high_risk_reps else "")
+    month_end = risk["month_end"].iloc[0]
+    lead = (
+        f"Scored at {month_end:%d %b %Y}. Expected exits are the sum of the reps' probabilities "
+        "of leaving within 3 months; revenue at risk is what would be lost with them. Teams "
+        f"under {MIN_GROUP} reps are suppressed, and the next-smallest with them, so no one "
+        "can be singled out."
+    )
+    return Section(
+        SECTION_TITLES[7],
+        lead,
+        table=Table(
+            ["Team", "Reps", "High / Medium risk", "Expected exits (3 months)", "Revenue at risk"],
+            rows,
+            tones,
+        ),
+    )
+
+
+def _key_accounts(data: ReportData) -> Section:
+    rows = [
+        [
+            str(r.account_name),
+            str(r.segment),
+            str(r.team),
+            money(r.trailing_12m_revenue, data.currency),
+            "n/a" if pd.isna(r.days_since_last_touch) else f"{int(r.days_since_last_touch)}",
+            _percent(r.documentation_completeness),
+        ]
+        for r in data.key_accounts.itertuples()
+    ]
+    lead = (
+        "The single-threaded accounts (one person engaged in 180 days) with the most revenue "
+        "in the last 12 months: the customers most likely to leave with their rep."
+    )
+    return Section(
+        SECTION_TITLES[8],
+        lead,
+        table=Table(
+            ["Account", "Segment", "Team", "Revenue 12m", "Days since touch", "Documented"], rows
+        )
+        if rows
+        else None,
+    )
+
+
+def report_content(data: ReportData) -> ReportContent:
+    sections = [
+        _kpis(data),
+        _funnel(data),
+        _cycle(data),
+        _attainment(data),
+        _concentration(data),
+        _headcount(data),
+        _exit_reasons(data),
+        _risk(data),
+        _key_accounts(data),
+        Section(SECTION_TITLES[9], "For this week.", bullets=data.actions),
+    ]
+    return ReportContent(
+        title="repradar leadership report",
+        subtitle=f"Data as of {data.as_of:%d %B %Y}",
+        sections=sections,
+        footnote=(
+            "Aggregates only: no person is named, and groups of fewer than "
+            f"{MIN_GROUP} people are suppressed. Person-level risk goes to HR only."
+        ),
+    )
+
+
+def summary_markdown(content: ReportContent) -> str:
+    """The headline table and the actions as markdown (the Prefect artifact). Cells are
+    escaped so a hostile name cannot inject markup into the Prefect UI."""
+
+    def cell(text: str) -> str:
+        return (
+            text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+        )
+
+    kpis = sections_by_title(content)[SECTION_TITLES[0]].table
+    lines = [f"# {content.title}", "", content.subtitle, ""]
+    lines += ["| " + " | ".join(cell(h) for h in kpis.headers) + " |"]
+    lines += ["|" + "---|" * len(kpis.headers)]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in kpis.rows]
+    actions = sections_by_title(content)[SECTION_TITLES[9]].bullets
+    lines += ["", "## Recommended actions", ""] + [f"- {cell(a)}" for a in actions]
+    return "\n".join(lines)
+
+
+def sections_by_title(content: ReportContent) -> dict[str, Section]:
+    return {section.title: section for section in content.sections}

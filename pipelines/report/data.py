@@ -1,0 +1,374 @@
+"""What the leadership report says, read from the marts only (aggregates, no names).
+
+Every section is a small frame; groups of fewer than `MIN_GROUP` people are suppressed
+(teams in `mart_risk_by_team` arrive suppressed; exit reasons with fewer than
+`MIN_GROUP` exits are pooled into "Other reasons", and hidden if the pool is small too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines.formatting import money
+
+MIN_GROUP = 5
+PERIOD_MONTHS = 3  # the report compares the last 3 complete months with the 3 before
+TREND_MONTHS = 24
+OTHER_REASONS = "Other reasons (fewer than 5 exits each)"
+ATTAINMENT_BINS = (0.0, 0.5, 0.8, 1.0, 1.2, float("inf"))
+ATTAINMENT_LABELS = ("under 50%", "50-80%", "80-100%", "100-120%", "120% and over")
+
+
+class ReportDataError(Exception):
+    """The marts the report needs are missing or empty."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%b %Y} - {self.end:%b %Y}"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    current: float | None
+    prior: float | None
+    unit: str  # "percent", "money", "days", "count"
+    higher_is_better: bool
+
+
+@dataclass
+class ReportData:
+    as_of: dt.date
+    current: Period
+    prior: Period
+    currency: str
+    kpis: list[Kpi]
+    funnel: pd.DataFrame  # stage_name, entered, advanced, conversion_rate
+    biggest_drop_stage: str | None
+    cycle_trend: pd.DataFrame  # close_month, median_won_cycle_days, won_deals
+    attainment: pd.DataFrame  # band, reps
+    concentration: pd.DataFrame  # period_start, top_20_percent_share
+    headcount: pd.DataFrame  # month_start, closing_headcount, voluntary/involuntary/regretted
+    exit_reasons: pd.DataFrame  # exit_reason, exits, voluntary, regretted
+    risk_by_team: pd.DataFrame | None  # mart_risk_by_team rows (None before any scoring)
+    key_accounts: pd.DataFrame  # single-threaded accounts with the most revenue
+    actions: list[str] = field(default_factory=list)
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    value = con.execute(sql, params or []).fetchone()[0]
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _month_start(day: dt.date, months_back: int = 0) -> dt.date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def reporting_periods(as_of: dt.date) -> tuple[Period, Period]:
+    """The last `PERIOD_MONTHS` complete months up to `as_of`, and the months before."""
+    last_complete = as_of if (as_of + dt.timedelta(days=1)).day == 1 else None
+    if last_complete is None:
+        last_complete = _month_start(as_of) - dt.timedelta(days=1)
+    current_start = _month_start(last_complete, PERIOD_MONTHS - 1)
+    prior_end = current_start - dt.timedelta(days=1)
+    prior_start = _month_start(prior_end, PERIOD_MONTHS - 1)
+    return Period(current_start, last_complete), Period(prior_start, prior_end)
+
+
+def _period_kpis(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, float | None]:
+    bounds = [period.start, period.end]
+    return {
+        "Bookings": _scalar(
+            con,
+            "SELECT sum(amount) FROM marts.fct_opportunities "
+            "WHERE is_won AND close_date BETWEEN ? AND ?",
+            bounds,
+        ),
+        "Win rate (deals closed)": _scalar(
+            con,
+            "SELECT avg(CASE WHEN is_won THEN 1.0 ELSE 0.0 END) FROM marts.fct_opportunities "
+            "WHERE is_closed AND close_date BETWEEN ? AND ?",
+            bounds,
+        ),
+        "Median sales cycle, won deals": _scalar(
+            con,
+            "SELECT median(cycle_days) FROM marts.fct_opportunities "
+            "WHERE is_won AND close_date BETWEEN ? AND ?",
+            bounds,
+        ),
+        "Quota attainment": _scalar(
+            con,
+            "SELECT sum(bookings) / nullif(sum(quota_amount), 0) FROM marts.mart_rep_scorecard "
+            "WHERE month_start BETWEEN ? AND ?",
+            bounds,
+        ),
+        "Reps at period end": _scalar(
+            con,
+            "SELECT closing_headcount FROM marts.mart_headcount_attrition "
+            "WHERE is_company_total AND month_end = ?",
+            [period.end],
+        ),
+        "Voluntary exits": _scalar(
+            con,
+            "SELECT sum(voluntary_exits) FROM marts.mart_headcount_attrition "
+            "WHERE is_company_total AND month_start BETWEEN ? AND ?",
+            bounds,
+        ),
+        "Regretted exits": _scalar(
+            con,
+            "SELECT sum(regretted_exits) FROM marts.mart_headcount_attrition "
+            "WHERE is_company_total AND month_start BETWEEN ? AND ?",
+            bounds,
+        ),
+        "Voluntary attrition, trailing 12 months": _scalar(
+            con,
+            "SELECT trailing_12m_voluntary_attrition_rate FROM marts.mart_headcount_attrition "
+            "WHERE is_company_total AND month_end = ?",
+            [period.end],
+        ),
+    }
+
+
+KPI_SHAPE = {  # name: (unit, higher is better)
+    "Bookings": ("money", True),
+    "Win rate (deals closed)": ("percent", True),
+    "Median sales cycle, won deals": ("days", False),
+    "Quota attainment": ("percent", True),
+    "Reps at period end": ("count", True),
+    "Voluntary exits": ("count", False),
+    "Regretted exits": ("count", False),
+    "Voluntary attrition, trailing 12 months": ("percent", False),
+}
+
+
+def _kpis(con: duckdb.DuckDBPyConnection, current: Period, prior: Period) -> list[Kpi]:
+    now, before = _period_kpis(con, current), _period_kpis(con, prior)
+    return [Kpi(name, now[name], before[name], *KPI_SHAPE[name]) for name in KPI_SHAPE]
+
+
+def _funnel(con: duckdb.DuckDBPyConnection, current: Period) -> pd.DataFrame:
+    """Stage conversion of the opportunities created in the 12 months to the period end."""
+    funnel = _frame(
+        con,
+        """SELECT stage_name, stage_order, sum(entered) AS entered, sum(advanced) AS advanced
+        FROM marts.mart_funnel_conversion
+        WHERE cohort_month > ? AND cohort_month <= ?
+        GROUP BY stage_name, stage_order ORDER BY stage_order""",
+        [_month_start(current.end, 12), current.end],
+    )
+    funnel["conversion_rate"] = funnel["advanced"] / funnel["entered"].where(funnel["entered"] > 0)
+    return funnel
+
+
+def _biggest_drop(funnel: pd.DataFrame) -> str | None:
+    rates = funnel.dropna(subset=["conversion_rate"])
+    if rates.empty:
+        return None
+    return str(rates.loc[rates["conversion_rate"].idxmin(), "stage_name"])
+
+
+def _exit_reasons(con: duckdb.DuckDBPyConnection, current: Period) -> pd.DataFrame:
+    """Exit reasons of the 12 months to the period end; small reasons pooled, then hidden."""
+    reasons = _frame(
+        con,
+        """SELECT exit_reason, sum(exits) AS exits,
+            sum(CASE WHEN termination_type = 'voluntary' THEN exits ELSE 0 END) AS voluntary,
+            sum(regretted_exits) AS regretted
+        FROM marts.mart_exit_reasons
+        WHERE exit_quarter > ? AND exit_quarter <= ?
+        GROUP BY exit_reason ORDER BY exits DESC, exit_reason""",
+        [_month_start(current.end, 12), current.end],
+    )
+    return pool_small_groups(reasons, "exit_reason", "exits", OTHER_REASONS)
+
+
+def pool_small_groups(frame: pd.DataFrame, label: str, size: str, other: str) -> pd.DataFrame:
+    """Rows whose `size` is under MIN_GROUP are summed into one `other` row, which is
+    dropped if it is under MIN_GROUP as well (a small group never shows on its own)."""
+    small = frame[size] < MIN_GROUP
+    kept = frame[~small]
+    pooled = frame[small].drop(columns=[label]).sum(numeric_only=True)
+    if small.any() and pooled[size] >= MIN_GROUP:
+        kept = pd.concat([kept, pd.DataFrame([{label: other, **pooled.to_dict()}])])
+    return kept.reset_index(drop=True)
+
+
+def _attainment(con: duckdb.DuckDBPyConnection, current: Period) -> pd.DataFrame:
+    reps = _frame(
+        con,
+        """SELECT sum(bookings) / nullif(sum(quota_amount), 0) AS attainment
+        FROM marts.mart_rep_scorecard WHERE month_start BETWEEN ? AND ?
+        GROUP BY employee_key HAVING sum(quota_amount) > 0""",
+        [current.start, current.end],
+    )
+    bands = pd.cut(reps["attainment"], ATTAINMENT_BINS, right=False, labels=ATTAINMENT_LABELS)
+    counts = bands.value_counts().reindex(ATTAINMENT_LABELS, fill_value=0)
+    return pd.DataFrame({"band": list(ATTAINMENT_LABELS), "reps": counts.to_numpy()})
+
+
+def _risk_by_team(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'marts' AND table_name = 'mart_risk_by_team'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    return _frame(
+        con,
+        """SELECT team, is_company_total, month_end, reps, high_risk_reps, medium_risk_reps,
+            expected_exits_3m, revenue_at_risk, book_revenue_12m, is_suppressed
+        FROM marts.mart_risk_by_team
+        ORDER BY is_company_total DESC, is_suppressed, revenue_at_risk DESC NULLS LAST, team""",
+    )
+
+
+def read_report_data(warehouse: Path) -> ReportData:
+    """Everything the report shows, from the marts of `warehouse`."""
+    if not warehouse.exists():
+        raise ReportDataError(f"{warehouse} does not exist; run `repradar transform` first")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        try:
+            as_of_value = con.execute(
+                "SELECT max(as_of_date) FROM marts.mart_account_coverage"
+            ).fetchone()[0]
+        except duckdb.CatalogException as error:
+            raise ReportDataError(
+                f"{warehouse} has no marts; run `repradar transform` first"
+            ) from error
+        if as_of_value is None:
+            raise ReportDataError(f"{warehouse} has empty marts; load exports first")
+        current, prior = reporting_periods(as_of_value)
+        funnel = _funnel(con, current)
+        data = ReportData(
+            as_of=as_of_value,
+            current=current,
+            prior=prior,
+            currency=con.execute("SELECT mode(currency) FROM marts.fct_opportunities").fetchone()[0]
+            or "",
+            kpis=_kpis(con, current, prior),
+            funnel=funnel,
+            biggest_drop_stage=_biggest_drop(funnel),
+            cycle_trend=_frame(
+                con,
+                """SELECT close_month, median(cycle_days) AS median_won_cycle_days,
+                    count(*) AS won_deals
+                FROM marts.fct_opportunities
+                WHERE is_won AND close_month > ? AND close_month <= ?
+                GROUP BY close_month ORDER BY close_month""",
+                [_month_start(current.end, TREND_MONTHS), current.end],
+            ),
+            attainment=_attainment(con, current),
+            concentration=_frame(
+                con,
+                """SELECT period_start, top_20_percent_share FROM marts.mart_revenue_concentration
+                WHERE period_type = 'quarter' AND is_complete_period AND period_start <= ?
+                ORDER BY period_start DESC LIMIT 8""",
+                [current.end],
+            ).sort_values("period_start"),
+            headcount=_frame(
+                con,
+                """SELECT month_start, closing_headcount, voluntary_exits, involuntary_exits,
+                    regretted_exits, trailing_12m_voluntary_attrition_rate
+                FROM marts.mart_headcount_attrition
+                WHERE is_company_total AND month_start > ? AND month_start <= ?
+                ORDER BY month_start""",
+                [_month_start(current.end, TREND_MONTHS), current.end],
+            ),
+            exit_reasons=_exit_reasons(con, current),
+            risk_by_team=_risk_by_team(con),
+            key_accounts=_frame(
+                con,
+                """SELECT account_name, segment, owner_team AS team, trailing_12m_revenue,
+                    open_pipeline, days_since_last_touch, documentation_completeness
+                FROM marts.mart_account_coverage
+                WHERE is_single_threaded AND trailing_12m_revenue > 0
+                ORDER BY trailing_12m_revenue DESC, account_id LIMIT 10""",
+            ),
+        )
+    data.actions = recommended_actions(data)
+    return data
+
+
+def _company_risk(data: ReportData) -> pd.Series | None:
+    if data.risk_by_team is None:
+        return None
+    company = data.risk_by_team[data.risk_by_team["is_company_total"]]
+    return None if company.empty or company.iloc[0]["is_suppressed"] else company.iloc[0]
+
+
+def recommended_actions(data: ReportData) -> list[str]:
+    """What leadership should do this week, from the figures in the report."""
+    actions = []
+    company = _company_risk(data)
+    if company is not None and company["high_risk_reps"] > 0:
+        actions.append(
+            f"{int(company['high_risk_reps'])} reps are in the High risk band, with "
+            f"{money(company['revenue_at_risk'], data.currency)} of revenue at risk: HR has "
+            "the names; make sure each gets a stay interview within two weeks and a handover "
+            "plan for the accounts that depend on them."
+        )
+    if data.biggest_drop_stage is not None:
+        row = data.funnel.set_index("stage_name").loc[data.biggest_drop_stage]
+        actions.append(
+            f"The funnel loses most deals at {data.biggest_drop_stage} (only "
+            f"{row['conversion_rate']:.0%} advance): review qualification and coaching there."
+        )
+    if not data.key_accounts.empty:
+        revenue = data.key_accounts["trailing_12m_revenue"].sum()
+        actions.append(
+            f"The {len(data.key_accounts)} largest single-threaded accounts brought "
+            f"{money(revenue, data.currency)} in the last 12 months: add a second contact "
+            "(manager or solutions engineer) to each."
+        )
+    attrition = {kpi.name: kpi for kpi in data.kpis}["Voluntary attrition, trailing 12 months"]
+    rising = attrition.current is not None and attrition.prior is not None
+    if rising and attrition.current > attrition.prior * 1.1:
+        actions.append(
+            f"Voluntary attrition rose to {attrition.current:.1%} (from "
+            f"{attrition.prior:.1%}): review pay against band and promotion timing."
+        )
+    return actions
+
+
+def format_kpi_value(kpi: Kpi, value: float | None, currency: str) -> str:
+    if value is None:
+        return "n/a"
+    if kpi.unit == "percent":
+        return f"{value:.1%}"
+    if kpi.unit == "money":
+        return money(value, currency)
+    if kpi.unit == "days":
+        return f"{value:,.0f} days"
+    return f"{value:,.0f}"
+
+
+def kpi_change(kpi: Kpi) -> tuple[str, str]:
+    """The change against the prior period in words and whether it is good, bad or flat."""
+    if kpi.current is None or kpi.prior is None:
+        return "no prior", "flat"
+    delta = kpi.current - kpi.prior
+    if kpi.unit == "percent":
+        text = f"{delta * 100:+.1f} pts"
+    elif kpi.prior:
+        text = f"{delta / abs(kpi.prior):+.0%}"
+    else:
+        text = f"{delta:+,.0f}"
+    if abs(delta) < 1e-9:
+        return text, "flat"
+    return text, "good" if (delta > 0) == kpi.higher_is_better else "bad"
