@@ -21,6 +21,7 @@ from models_ml.score import ScoreResult, ScoringError, score
 from models_ml.store import UntrustedModelFile
 from models_ml.summary import backtest_lines, format_risk_by_team, risk_by_team, score_lines
 from models_ml.train import TrainingError, TrainResult, train
+from pipelines.alerts.channels import ChannelConfigError
 from pipelines.alerts.outbox import UnknownAlert
 from pipelines.alerts.run import (
     AlertsError,
@@ -353,6 +354,7 @@ def _errors_exit() -> Iterator[None]:
         ReportDataError,
         AlertsError,
         UnknownAlert,
+        ChannelConfigError,
     ) as error:
         _say(f"error: {error}")
         raise typer.Exit(1) from error

@@ -15,6 +15,7 @@ files of the project, and are never logged: a channel is named by its kind and a
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import os
 import re
@@ -26,6 +27,10 @@ ENVIRONMENT = {
     "hr": ("REPRADAR_ALERT_URLS", "REPRADAR_ALERT_BLOCKS"),
     "leadership": ("REPRADAR_REPORT_URLS", "REPRADAR_REPORT_BLOCKS"),
 }
+
+
+class ChannelConfigError(Exception):
+    """A configured channel is not usable (the message names the variable, not the URL)."""
 
 
 class DeliveryError(Exception):
@@ -50,26 +55,34 @@ def _fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:8]
 
 
+def _quiet_apprise() -> None:
+    """apprise logs whole URLs, passwords included, at its TRACE and DEBUG levels."""
+    logging.getLogger("apprise").setLevel(logging.WARNING)
+
+
 class AppriseChannel:
     """One apprise URL (e-mail, Slack, Teams, webhook, ...)."""
 
     def __init__(self, url: str) -> None:
         import apprise
 
+        _quiet_apprise()
         scheme = url.split("://", 1)[0].lower()
         self.name = f"{scheme}-{_fingerprint(url)}"
-        self._apprise = apprise.Apprise()
-        if not self._apprise.add(url):
-            raise ValueError(f"not a valid apprise URL (channel {self.name})")
+        self._url = url
+        if apprise.Apprise.instantiate(url) is None:
+            raise ChannelConfigError(f"not a valid apprise URL (channel {self.name})")
 
     def send(self, message: Message) -> None:
         import apprise
 
-        # apprise logs whole URLs, passwords included, at its TRACE level
-        logging.getLogger("apprise").setLevel(logging.WARNING)
-        delivered = self._apprise.notify(
+        _quiet_apprise()
+        notifier = apprise.Apprise()  # a fresh one: apprise throttles repeat sends per object
+        notifier.add(self._url)
+        delivered = notifier.notify(
             title=message.title,
-            body=message.body,
+            # names are data, not markup: markdown turns into HTML for e-mail, so escape
+            body=html.escape(message.body, quote=False),
             body_format=apprise.NotifyFormat.MARKDOWN,
             attach=str(message.attachment) if message.attachment else None,
         )
@@ -126,7 +139,12 @@ def configured_channels(audience: str, outbox_directory: Path) -> list[Channel]:
     """The channels of `audience` ("hr" or "leadership") from the environment; the file
     outbox when none is configured."""
     urls_variable, blocks_variable = ENVIRONMENT[audience]
-    channels: list[Channel] = [AppriseChannel(url) for url in _split(os.environ.get(urls_variable))]
+    try:
+        channels: list[Channel] = [
+            AppriseChannel(url) for url in _split(os.environ.get(urls_variable))
+        ]
+    except ChannelConfigError as error:
+        raise ChannelConfigError(f"${urls_variable}: {error}") from None
     channels += [PrefectBlockChannel(slug) for slug in _split(os.environ.get(blocks_variable))]
     return channels or [FileChannel(outbox_directory)]
 

@@ -1,0 +1,216 @@
+"""Delivery for real: e-mail to an SMTP server on 127.0.0.1 (aiosmtpd), a webhook to an
+HTTP server on 127.0.0.1; retries after an outage, exactly once; secrets never logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import json
+import logging
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from aiosmtpd.controller import Controller
+
+from pipelines.alerts.run import send_alerts, send_report
+from pipelines.report import build_report
+from pipelines.report.build import report_delivery
+
+NOW = dt.datetime(2026, 11, 2, 6, 0)
+SECRET = "S3cret-Pa55word"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[list[dict], int]]:
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield received, server.server_address[1]
+    server.shutdown()
+
+
+@pytest.fixture
+def fresh(operated: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(operated, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("DELETE FROM ops.alert_outbox")
+        con.execute("DELETE FROM ops.alert_events")
+    return copy
+
+
+def mail_url(port: int) -> str:
+    return f"mailto://127.0.0.1:{port}?from=repradar@example.com&to=hr@example.com"
+
+
+def outbox(warehouse: Path) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("SELECT * FROM ops.alert_outbox ORDER BY alert_id").df()
+
+
+def html_part(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def test_an_email_alert_arrives_with_the_drivers_and_actions(
+    fresh: Path, smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, port = smtp
+    monkeypatch.setenv("REPRADAR_ALERT_URLS", mail_url(port))
+    result = send_alerts(fresh, now=NOW)
+    assert len(inbox.messages) == len(result.created) == len(result.sent) > 0
+    first = outbox(fresh).iloc[0]
+    [message] = [m for m in inbox.messages if m["Subject"] == first["title"]]
+    assert message["To"] == "hr@example.com"
+    body = html_part(message)
+    assert "Why (top drivers):" in body and "Recommended actions:" in body
+    assert f"repradar alerts ack {first['alert_id']}" in body
+
+
+def test_account_names_in_an_email_are_text_not_markup(
+    fresh: Path, smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, port = smtp
+    monkeypatch.setenv("REPRADAR_ALERT_URLS", mail_url(port))
+    send_alerts(fresh, now=NOW)
+    bodies = [html_part(m) for m in inbox.messages]
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in b for b in bodies)
+    assert not any("<script" in b.lower() for b in bodies)
+
+
+def test_a_webhook_alert_reaches_the_http_endpoint(
+    fresh: Path, webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received, port = webhook
+    monkeypatch.setenv("REPRADAR_ALERT_URLS", f"json://127.0.0.1:{port}/hooks/hr")
+    result = send_alerts(fresh, now=NOW)
+    assert len(received) == len(result.sent) > 0
+    titles = {payload["title"] for payload in received}
+    assert titles == set(outbox(fresh)["title"])
+    assert all("Recommended actions" in payload["message"] for payload in received)
+
+
+def test_smtp_down_keeps_alerts_pending_then_delivers_each_exactly_once(
+    fresh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = Inbox()
+    port = free_port()
+    monkeypatch.setenv("REPRADAR_ALERT_URLS", mail_url(port))
+
+    down = send_alerts(fresh, now=NOW)  # nothing listens on the port yet
+    pending = outbox(fresh)
+    assert down.sent == [] and len(down.failed) == len(down.created) > 0
+    assert (pending["status"] == "pending").all() and (pending["attempts"] == 1).all()
+    assert (pending["next_attempt_at"] > pd.Timestamp(NOW)).all()
+
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        too_soon = send_alerts(fresh, now=NOW + dt.timedelta(minutes=5))  # backoff: wait
+        delivered_too_soon = len(inbox.messages)
+        back = send_alerts(fresh, now=NOW + dt.timedelta(hours=1))
+        again = send_alerts(fresh, now=NOW + dt.timedelta(hours=2))
+    finally:
+        controller.stop()
+    assert too_soon.sent == [] and delivered_too_soon == 0
+    assert sorted(back.sent) == sorted(down.created)
+    assert again.sent == [] and again.created == []
+    subjects = [m["Subject"] for m in inbox.messages]
+    assert sorted(subjects) == sorted(pending["title"])  # each exactly once
+    assert (outbox(fresh)["attempts"] == 2).all()
+
+
+def test_a_retry_skips_the_channels_that_already_took_the_alert(
+    fresh: Path, webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received, hook_port = webhook
+    monkeypatch.setenv(
+        "REPRADAR_ALERT_URLS", f"json://127.0.0.1:{hook_port}/h {mail_url(free_port())}"
+    )
+    first = send_alerts(fresh, now=NOW)
+    assert len(received) == len(first.failed) > 0  # webhook fine, e-mail down
+    monkeypatch.setenv("REPRADAR_ALERT_URLS", f"json://127.0.0.1:{hook_port}/h")
+    send_alerts(fresh, now=NOW + dt.timedelta(hours=1))
+    assert len(received) == len(first.failed)  # the webhook got nothing twice
+    assert (outbox(fresh)["status"] == "sent").all()
+
+
+def test_secrets_in_channel_urls_never_reach_logs_or_the_outbox(
+    fresh: Path, caplog: pytest.LogCaptureFixture, capfd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "REPRADAR_ALERT_URLS",
+        f"mailto://hr-bot:{SECRET}@127.0.0.1:{free_port()}?from=repradar@example.com"
+        "&to=hr@example.com",
+    )
+    with caplog.at_level(1):  # every level, apprise's TRACE included
+        result = send_alerts(fresh, now=NOW)
+    assert result.failed
+    captured = capfd.readouterr()
+    assert SECRET not in caplog.text + captured.out + captured.err
+    table = outbox(fresh)
+    assert not table["last_error"].str.contains(SECRET).any()
+    assert table["last_error"].str.startswith("mailto-").all()
+    logging.getLogger("apprise").setLevel(logging.WARNING)
+
+
+def test_the_weekly_report_email_carries_the_pdf(
+    fresh: Path, smtp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    inbox, port = smtp
+    monkeypatch.setenv("REPRADAR_REPORT_URLS", mail_url(port).replace("hr@", "vp-sales@"))
+    report = build_report(fresh, tmp_path / "report")
+    sent = send_report(fresh, report_delivery(report, NOW), now=NOW)
+    resent = send_report(fresh, report_delivery(report, NOW + dt.timedelta(days=1)), now=NOW)
+    assert len(sent.sent) == 1 and resent.created == []  # one report per week
+    [message] = inbox.messages
+    assert message["To"] == "vp-sales@example.com"
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == report.pdf.name
+    assert attachment.get_content().startswith(b"%PDF")
+    assert "Headline KPIs" not in message["Subject"] and "Bookings" in html_part(message)
