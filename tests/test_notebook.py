@@ -47,12 +47,12 @@ def kernel_env(root: Path, warehouse: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def executed(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
-    """The notebook executed top to bottom in a kernel, on a copy of the built (not scored)
-    warehouse; a cell that raises fails the fixture with the cell's traceback."""
+def executed(operated: Path, tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
+    """The notebook executed top to bottom in a kernel, on a copy of a scored warehouse
+    (after a daily run); a cell that raises fails the fixture with the cell's traceback."""
     root = tmp_path_factory.mktemp("notebook")
     copy = root / "warehouse.duckdb"
-    shutil.copyfile(warehouse, copy)
+    shutil.copyfile(operated, copy)
     nb = jupytext.read(NOTEBOOK)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in kernel_env(root, copy).items():
@@ -111,9 +111,9 @@ def test_the_notebook_runs_top_to_bottom_and_draws_the_funnel_and_attrition_char
 
 
 def test_the_notebook_shows_each_funnel_stage_and_names_the_stage_with_the_lowest_conversion(
-    executed: nbformat.NotebookNode, warehouse: Path
+    executed: nbformat.NotebookNode, operated: Path
 ) -> None:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(operated), read_only=True) as con:
         funnel = con.sql("select * from marts.mart_funnel_conversion").df()
     first = funnel["cohort_month"].max() - pd.DateOffset(months=11)
     recent = funnel[funnel["cohort_month"] >= first]
@@ -125,10 +125,16 @@ def test_the_notebook_shows_each_funnel_stage_and_names_the_stage_with_the_lowes
     assert f"Biggest drop: {lowest}, where " in text
 
 
-def test_the_notebook_skips_risk_by_team_with_a_message_before_the_reps_are_scored(
-    executed: nbformat.NotebookNode,
+def test_the_notebook_shows_risk_by_team_once_the_reps_are_scored(
+    executed: nbformat.NotebookNode, operated: Path
 ) -> None:
-    assert "mart_risk_by_team is not built yet: run `repradar score` first" in text_of(executed)
+    with duckdb.connect(str(operated), read_only=True) as con:
+        teams = con.sql(
+            "select team from marts.mart_risk_by_team where not is_suppressed"
+        ).fetchall()
+    text = text_of(executed)
+    assert "not built yet" not in text
+    assert all(team in text for (team,) in teams)
 
 
 def test_run_as_a_plain_script_the_notebook_saves_both_charts_next_to_the_warehouse(
@@ -141,6 +147,7 @@ def test_run_as_a_plain_script_the_notebook_saves_both_charts_next_to_the_wareho
 
     assert finished.returncode == 0, finished.stderr
     assert "Biggest drop: " in finished.stdout
+    assert "mart_risk_by_team is not built yet: run `repradar score` first" in finished.stdout
     for chart in ("funnel", "attrition"):
         assert (tmp_path / "charts" / f"{chart}.png").read_bytes().startswith(b"\x89PNG")
 
