@@ -679,11 +679,9 @@ def report_command(
         if prefect and deliver:
             from pipelines.flows.operations import weekly_report
 
-            state = weekly_report(
-                warehouse=str(path), out=str(out) if out else None, return_state=True
-            )
-            delivered = _flow_result(state, Exception)
-            typer.echo(f"report: {out or default_report_directory(path)}")
+            # a failed run re-raises its error
+            delivered = weekly_report(warehouse=str(path), out=str(out) if out else None)
+            typer.echo(f"report written to {out or default_report_directory(path)}/")
         elif prefect:
             from pipelines.flows.operations import report_flow
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from prefect.client.orchestration import get_client
@@ -166,3 +167,14 @@ def daily_run(
 def operated(daily_run: tuple[Path, subprocess.CompletedProcess]) -> Path:
     """The warehouse after one daily run (treat as read-only; copy it to change it)."""
     return daily_run[0]
+
+
+@pytest.fixture
+def unalerted(operated: Path, tmp_path: Path) -> Path:
+    """A copy of the daily-run warehouse with an empty alert outbox."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(operated, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("DELETE FROM ops.alert_outbox")
+        con.execute("DELETE FROM ops.alert_events")
+    return copy

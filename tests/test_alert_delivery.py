@@ -8,7 +8,6 @@ import email
 import email.policy
 import json
 import logging
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -74,16 +73,6 @@ def webhook() -> Iterator[tuple[list[dict], int]]:
     server.shutdown()
 
 
-@pytest.fixture
-def fresh(operated: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(operated, copy)
-    with duckdb.connect(str(copy)) as con:
-        con.execute("DELETE FROM ops.alert_outbox")
-        con.execute("DELETE FROM ops.alert_events")
-    return copy
-
-
 def mail_url(port: int) -> str:
     return f"mailto://127.0.0.1:{port}?from=repradar@example.com&to=hr@example.com"
 
@@ -98,13 +87,13 @@ def html_part(message: EmailMessage) -> str:
 
 
 def test_an_email_alert_arrives_with_the_drivers_and_actions(
-    fresh: Path, smtp, monkeypatch: pytest.MonkeyPatch
+    unalerted: Path, smtp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox, port = smtp
     monkeypatch.setenv("REPRADAR_ALERT_URLS", mail_url(port))
-    result = send_alerts(fresh, now=NOW)
+    result = send_alerts(unalerted, now=NOW)
     assert len(inbox.messages) == len(result.created) == len(result.sent) > 0
-    first = outbox(fresh).iloc[0]
+    first = outbox(unalerted).iloc[0]
     [message] = [m for m in inbox.messages if m["Subject"] == first["title"]]
     assert message["To"] == "hr@example.com"
     body = html_part(message)
@@ -113,37 +102,37 @@ def test_an_email_alert_arrives_with_the_drivers_and_actions(
 
 
 def test_account_names_in_an_email_are_text_not_markup(
-    fresh: Path, smtp, monkeypatch: pytest.MonkeyPatch
+    unalerted: Path, smtp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox, port = smtp
     monkeypatch.setenv("REPRADAR_ALERT_URLS", mail_url(port))
-    send_alerts(fresh, now=NOW)
+    send_alerts(unalerted, now=NOW)
     bodies = [html_part(m) for m in inbox.messages]
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in b for b in bodies)
     assert not any("<script" in b.lower() for b in bodies)
 
 
 def test_a_webhook_alert_reaches_the_http_endpoint(
-    fresh: Path, webhook, monkeypatch: pytest.MonkeyPatch
+    unalerted: Path, webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     received, port = webhook
     monkeypatch.setenv("REPRADAR_ALERT_URLS", f"json://127.0.0.1:{port}/hooks/hr")
-    result = send_alerts(fresh, now=NOW)
+    result = send_alerts(unalerted, now=NOW)
     assert len(received) == len(result.sent) > 0
     titles = {payload["title"] for payload in received}
-    assert titles == set(outbox(fresh)["title"])
+    assert titles == set(outbox(unalerted)["title"])
     assert all("Recommended actions" in payload["message"] for payload in received)
 
 
 def test_smtp_down_keeps_alerts_pending_then_delivers_each_exactly_once(
-    fresh: Path, monkeypatch: pytest.MonkeyPatch
+    unalerted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox = Inbox()
     port = free_port()
     monkeypatch.setenv("REPRADAR_ALERT_URLS", mail_url(port))
 
-    down = send_alerts(fresh, now=NOW)  # nothing listens on the port yet
-    pending = outbox(fresh)
+    down = send_alerts(unalerted, now=NOW)  # nothing listens on the port yet
+    pending = outbox(unalerted)
     assert down.sent == [] and len(down.failed) == len(down.created) > 0
     assert (pending["status"] == "pending").all() and (pending["attempts"] == 1).all()
     assert (pending["next_attempt_at"] > pd.Timestamp(NOW)).all()
@@ -151,10 +140,10 @@ def test_smtp_down_keeps_alerts_pending_then_delivers_each_exactly_once(
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        too_soon = send_alerts(fresh, now=NOW + dt.timedelta(minutes=5))  # backoff: wait
+        too_soon = send_alerts(unalerted, now=NOW + dt.timedelta(minutes=5))  # backoff: wait
         delivered_too_soon = len(inbox.messages)
-        back = send_alerts(fresh, now=NOW + dt.timedelta(hours=1))
-        again = send_alerts(fresh, now=NOW + dt.timedelta(hours=2))
+        back = send_alerts(unalerted, now=NOW + dt.timedelta(hours=1))
+        again = send_alerts(unalerted, now=NOW + dt.timedelta(hours=2))
     finally:
         controller.stop()
     assert too_soon.sent == [] and delivered_too_soon == 0
@@ -162,26 +151,26 @@ def test_smtp_down_keeps_alerts_pending_then_delivers_each_exactly_once(
     assert again.sent == [] and again.created == []
     subjects = [m["Subject"] for m in inbox.messages]
     assert sorted(subjects) == sorted(pending["title"])  # each exactly once
-    assert (outbox(fresh)["attempts"] == 2).all()
+    assert (outbox(unalerted)["attempts"] == 2).all()
 
 
 def test_a_retry_skips_the_channels_that_already_took_the_alert(
-    fresh: Path, webhook, monkeypatch: pytest.MonkeyPatch
+    unalerted: Path, webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     received, hook_port = webhook
     monkeypatch.setenv(
         "REPRADAR_ALERT_URLS", f"json://127.0.0.1:{hook_port}/h {mail_url(free_port())}"
     )
-    first = send_alerts(fresh, now=NOW)
+    first = send_alerts(unalerted, now=NOW)
     assert len(received) == len(first.failed) > 0  # webhook fine, e-mail down
     monkeypatch.setenv("REPRADAR_ALERT_URLS", f"json://127.0.0.1:{hook_port}/h")
-    send_alerts(fresh, now=NOW + dt.timedelta(hours=1))
+    send_alerts(unalerted, now=NOW + dt.timedelta(hours=1))
     assert len(received) == len(first.failed)  # the webhook got nothing twice
-    assert (outbox(fresh)["status"] == "sent").all()
+    assert (outbox(unalerted)["status"] == "sent").all()
 
 
 def test_secrets_in_channel_urls_never_reach_logs_or_the_outbox(
-    fresh: Path, caplog: pytest.LogCaptureFixture, capfd, monkeypatch: pytest.MonkeyPatch
+    unalerted: Path, caplog: pytest.LogCaptureFixture, capfd, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(
         "REPRADAR_ALERT_URLS",
@@ -189,24 +178,24 @@ def test_secrets_in_channel_urls_never_reach_logs_or_the_outbox(
         "&to=hr@example.com",
     )
     with caplog.at_level(1):  # every level, apprise's TRACE included
-        result = send_alerts(fresh, now=NOW)
+        result = send_alerts(unalerted, now=NOW)
     assert result.failed
     captured = capfd.readouterr()
     assert SECRET not in caplog.text + captured.out + captured.err
-    table = outbox(fresh)
+    table = outbox(unalerted)
     assert not table["last_error"].str.contains(SECRET).any()
     assert table["last_error"].str.startswith("mailto-").all()
     logging.getLogger("apprise").setLevel(logging.WARNING)
 
 
 def test_the_weekly_report_email_carries_the_pdf(
-    fresh: Path, smtp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    unalerted: Path, smtp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     inbox, port = smtp
     monkeypatch.setenv("REPRADAR_REPORT_URLS", mail_url(port).replace("hr@", "vp-sales@"))
-    report = build_report(fresh, tmp_path / "report")
-    sent = send_report(fresh, report_delivery(report, NOW), now=NOW)
-    resent = send_report(fresh, report_delivery(report, NOW + dt.timedelta(days=1)), now=NOW)
+    report = build_report(unalerted, tmp_path / "report")
+    sent = send_report(unalerted, report_delivery(report, NOW), now=NOW)
+    resent = send_report(unalerted, report_delivery(report, NOW + dt.timedelta(days=1)), now=NOW)
     assert len(sent.sent) == 1 and resent.created == []  # one report per week
     [message] = inbox.messages
     assert message["To"] == "vp-sales@example.com"
@@ -214,3 +203,22 @@ def test_the_weekly_report_email_carries_the_pdf(
     assert attachment.get_filename() == report.pdf.name
     assert attachment.get_content().startswith(b"%PDF")
     assert "Headline KPIs" not in message["Subject"] and "Bookings" in html_part(message)
+
+
+def test_a_prefect_notification_block_is_a_channel(
+    prefect_server, unalerted: Path, webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+
+    received, port = webhook
+    CustomWebhookNotificationBlock(
+        name="hr-test",
+        url=f"http://127.0.0.1:{port}/hooks/prefect",
+        json_data={"subject": "{{subject}}", "text": "{{body}}"},
+    ).save("hr-test", overwrite=True)
+    monkeypatch.delenv("REPRADAR_ALERT_URLS", raising=False)
+    monkeypatch.setenv("REPRADAR_ALERT_BLOCKS", "custom-webhook/hr-test")
+    result = send_alerts(unalerted, now=NOW)
+    assert len(received) == len(result.sent) == len(result.created) > 0
+    assert {payload["subject"] for payload in received} == set(outbox(unalerted)["title"])
+    assert set(outbox(unalerted)["delivered_to"]) == {"block-custom-webhook/hr-test"}

@@ -4,7 +4,6 @@ band rises, the daily cap, acknowledgements, and the recommended actions."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,23 +17,12 @@ from pipelines.alerts.actions import (
     STAY_INTERVIEW,
     recommended_actions,
 )
-from pipelines.alerts.drafts import AlertDraft, _episodes
+from pipelines.alerts.drafts import AlertDraft, _episodes, accounts_to_hand_over
 from pipelines.alerts.outbox import enqueue, ensure_outbox
 from pipelines.alerts.run import send_alerts
 from tests.conftest import run_repradar
 
 NOW = dt.datetime(2026, 11, 2, 6, 0)
-
-
-@pytest.fixture
-def fresh(operated: Path, tmp_path: Path) -> Path:
-    """A copy of the daily-run warehouse with an empty outbox."""
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(operated, copy)
-    with duckdb.connect(str(copy)) as con:
-        con.execute("DELETE FROM ops.alert_outbox")
-        con.execute("DELETE FROM ops.alert_events")
-    return copy
 
 
 def outbox(warehouse: Path) -> pd.DataFrame:
@@ -58,15 +46,15 @@ def test_daily_run_alerted_every_high_risk_rep_into_the_file_outbox(operated: Pa
     assert len(files) == len(sent)
 
 
-def test_rep_alert_says_who_why_what_is_at_risk_and_what_to_do(fresh: Path) -> None:
-    send_alerts(fresh, now=NOW)
+def test_rep_alert_says_who_why_what_is_at_risk_and_what_to_do(unalerted: Path) -> None:
+    send_alerts(unalerted, now=NOW)
     rep = query(
-        fresh,
+        unalerted,
         "SELECT * FROM restricted.mart_rep_risk WHERE band = 'High' "
         "ORDER BY revenue_at_risk DESC LIMIT 1",
     ).iloc[0]
-    alert_id = outbox(fresh).set_index("subject_key").loc[rep["employee_key"], "alert_id"]
-    [path] = (fresh.parent / "outbox" / "hr").glob(f"{alert_id:05d}-*.md")
+    alert_id = outbox(unalerted).set_index("subject_key").loc[rep["employee_key"], "alert_id"]
+    [path] = (unalerted.parent / "outbox" / "hr").glob(f"{alert_id:05d}-*.md")
     text = path.read_text()
     assert rep["employee_name"] in text and rep["team"] in text and rep["manager_name"] in text
     assert f"{rep['probability']:.0%} (High)" in text
@@ -76,17 +64,17 @@ def test_rep_alert_says_who_why_what_is_at_risk_and_what_to_do(fresh: Path) -> N
     assert "repradar alerts ack" in text
 
 
-def test_a_second_run_sends_nothing_new(fresh: Path) -> None:
-    first = send_alerts(fresh, now=NOW)
-    second = send_alerts(fresh, now=NOW + dt.timedelta(days=1))
+def test_a_second_run_sends_nothing_new(unalerted: Path) -> None:
+    first = send_alerts(unalerted, now=NOW)
+    second = send_alerts(unalerted, now=NOW + dt.timedelta(days=1))
     assert first.created and first.sent
     assert second.created == [] and second.sent == []
 
 
-def test_team_alert_for_two_exits_in_a_quarter(fresh: Path) -> None:
-    send_alerts(fresh, now=NOW)
+def test_team_alert_for_two_exits_in_a_quarter(unalerted: Path) -> None:
+    send_alerts(unalerted, now=NOW)
     rows = query(
-        fresh,
+        unalerted,
         """SELECT team, date_trunc('quarter', month_start) AS quarter,
             sum(voluntary_exits) AS exits
         FROM marts.mart_headcount_attrition WHERE NOT is_company_total
@@ -96,24 +84,26 @@ def test_team_alert_for_two_exits_in_a_quarter(fresh: Path) -> None:
     expected = {
         (r.team, f"{r.quarter.year} Q{(r.quarter.month - 1) // 3 + 1}") for r in rows.itertuples()
     }
-    teams = outbox(fresh).query("kind == 'team_exits'")
+    teams = outbox(unalerted).query("kind == 'team_exits'")
     assert set(zip(teams["subject_key"], teams["episode"], strict=True)) == expected
 
 
-def test_the_daily_cap_holds_the_rest_for_the_next_day(fresh: Path) -> None:
-    first = send_alerts(fresh, now=NOW, cap=2)
-    later_today = send_alerts(fresh, now=NOW + dt.timedelta(hours=3), cap=2)
-    tomorrow = send_alerts(fresh, now=NOW + dt.timedelta(days=1), cap=2)
+def test_the_daily_cap_holds_the_rest_for_the_next_day(unalerted: Path) -> None:
+    first = send_alerts(unalerted, now=NOW, cap=2)
+    later_today = send_alerts(unalerted, now=NOW + dt.timedelta(hours=3), cap=2)
+    tomorrow = send_alerts(unalerted, now=NOW + dt.timedelta(days=1), cap=2)
     assert len(first.created) > 4
     assert len(first.sent) == 2 and first.deferred == len(first.created) - 2
     assert later_today.sent == []
     assert len(tomorrow.sent) == 2
-    sent = outbox(fresh).query("status == 'sent'")
-    assert sent["priority"].min() >= outbox(fresh).query("status == 'pending'")["priority"].max()
+    sent = outbox(unalerted).query("status == 'sent'")
+    assert (
+        sent["priority"].min() >= outbox(unalerted).query("status == 'pending'")["priority"].max()
+    )
 
 
-def test_ack_records_who_and_what_in_the_trail(fresh: Path) -> None:
-    send_alerts(fresh, now=NOW)
+def test_ack_records_who_and_what_in_the_trail(unalerted: Path) -> None:
+    send_alerts(unalerted, now=NOW)
     run_repradar(
         "alerts",
         "ack",
@@ -123,7 +113,7 @@ def test_ack_records_who_and_what_in_the_trail(fresh: Path) -> None:
         "--action",
         "stay interview booked",
         "--warehouse",
-        str(fresh),
+        str(unalerted),
     )
     run_repradar(
         "alerts",
@@ -134,12 +124,13 @@ def test_ack_records_who_and_what_in_the_trail(fresh: Path) -> None:
         "--action",
         "pay review opened",
         "--warehouse",
-        str(fresh),
+        str(unalerted),
     )
-    row = outbox(fresh).set_index("alert_id").loc[1]
+    row = outbox(unalerted).set_index("alert_id").loc[1]
     assert (row["acked_by"], row["ack_action"]) == ("hrbp2", "pay review opened")
     trail = query(
-        fresh, "SELECT detail FROM ops.alert_events WHERE event = 'acknowledged' ORDER BY event_at"
+        unalerted,
+        "SELECT detail FROM ops.alert_events WHERE event = 'acknowledged' ORDER BY event_at",
     )
     assert list(trail["detail"]) == [
         "hr.partner@example.com: stay interview booked",
@@ -147,7 +138,7 @@ def test_ack_records_who_and_what_in_the_trail(fresh: Path) -> None:
     ]
 
 
-def test_ack_of_an_unknown_alert_fails_with_a_clear_message(fresh: Path) -> None:
+def test_ack_of_an_unknown_alert_fails_with_a_clear_message(unalerted: Path) -> None:
     finished = run_repradar(
         "alerts",
         "ack",
@@ -157,17 +148,17 @@ def test_ack_of_an_unknown_alert_fails_with_a_clear_message(fresh: Path) -> None
         "--action",
         "y",
         "--warehouse",
-        str(fresh),
+        str(unalerted),
         check=False,
     )
     assert finished.returncode == 1
     assert "no alert 999" in finished.stderr
 
 
-def test_alerts_list_shows_the_outbox(fresh: Path) -> None:
-    send_alerts(fresh, now=NOW)
-    listed = run_repradar("alerts", "list", "--warehouse", str(fresh), "--status", "sent")
-    assert listed.stdout.count("\n") == len(outbox(fresh))
+def test_alerts_list_shows_the_outbox(unalerted: Path) -> None:
+    send_alerts(unalerted, now=NOW)
+    listed = run_repradar("alerts", "list", "--warehouse", str(unalerted), "--status", "sent")
+    assert listed.stdout.count("\n") == len(outbox(unalerted))
     assert "Attrition risk High" in listed.stdout
 
 
@@ -242,3 +233,14 @@ def test_high_band_always_gets_a_stay_interview_and_key_accounts_a_handover_plan
     actions = recommended_actions(["new_manager_6m"], band="High", single_threaded_key_accounts=2)
     assert actions[:2] == [STAY_INTERVIEW, MANAGER_FOLLOW_UP]
     assert actions[2].startswith("Handover plan for 2 single-threaded key accounts")
+
+
+def test_single_threaded_key_accounts_join_the_top_three_to_hand_over() -> None:
+    accounts = pd.DataFrame(
+        {
+            "account_name": ["A", "B", "C", "D", "E"],
+            "is_key_account": [False, True, False, False, True],
+            "is_single_threaded": [True, False, False, False, True],
+        }
+    )
+    assert list(accounts_to_hand_over(accounts)["account_name"]) == ["A", "B", "C", "E"]

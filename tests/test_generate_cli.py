@@ -7,7 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+from typer.testing import CliRunner
 
+from pipelines.cli import app
 from pipelines.contract import TABLES
 from tests.conftest import generate_company, run_repradar
 
@@ -91,12 +93,15 @@ def test_dirty_parquet_is_refused_with_a_reason(tmp_path: Path) -> None:
 
 
 def test_every_subcommand_has_help() -> None:
-    for command in ("generate", "demo", "ingest", "transform", "docs", "train", "score"):
-        result = run_repradar(command, "--help")
-        assert "Usage:" in result.stdout
+    assert "Usage:" in run_repradar("--help").stdout  # the installed entry point
+    commands = ("generate", "demo", "ingest", "transform", "docs", "train", "score", "report")
+    commands += ("run", "serve", "alerts", "alerts send", "alerts list", "alerts ack")
+    for command in commands:  # the same app in-process (each process start imports it all)
+        result = CliRunner().invoke(app, [*command.split(), "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.stdout, command
 
 
-def test_demo_generates_ingests_builds_trains_scores_and_says_what_is_not_built(
+def test_demo_runs_every_step_and_prints_where_the_results_are(
     tmp_path: Path,
 ) -> None:
     result = run_repradar("demo", "--dir", str(tmp_path / "demo"))
@@ -114,5 +119,14 @@ def test_demo_generates_ingests_builds_trains_scores_and_says_what_is_not_built(
     assert list((tmp_path / "demo" / "models").glob("*/model_card.md"))
     risk = result.stdout.split("Risk by team")[1]
     assert "All teams" in risk and "revenue at risk" in risk
-    assert "Not built yet" in result.stdout
-    assert "report / alerts" in result.stdout.split("Not built yet")[1]
+    results = result.stdout.split("Results:")[1]
+    demo = tmp_path / "demo"
+    for path in (
+        demo / "warehouse.duckdb",
+        demo / "reports" / "leadership" / "leadership-report-",
+        demo / "outbox" / "hr",
+    ):
+        assert str(path) in results
+    assert list((demo / "reports" / "leadership").glob("*.pdf"))
+    assert list((demo / "outbox" / "hr").glob("*.md"))
+    assert "Not built yet" not in result.stdout

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.flows.operations import alerts_flow, weekly_report
+from pipelines.flows.operations import alerts_flow, train_if_due, weekly_report
 from tests.conftest import flow_run_artifact, run_repradar
 
 pytestmark = pytest.mark.slow
@@ -35,17 +35,16 @@ def test_daily_run_goes_from_exports_to_alerts(
     assert scored > 100 and runs == 1
 
 
-def test_a_second_daily_run_keeps_the_model_and_sends_nothing_twice(
-    operated: Path, hostile_company_dir: Path, tmp_path: Path
+def test_the_daily_flow_keeps_a_recent_model_and_retrains_an_old_one(
+    operated: Path, tmp_path: Path
 ) -> None:
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(operated, copy)
     shutil.copytree(operated.parent / "models", tmp_path / "models")
-    finished = run_repradar("run", "--source", str(hostile_company_dir), "--warehouse", str(copy))
-    assert "0 new alerts recorded; 0 sent" in finished.stdout
+    assert train_if_due(copy, retrain_after_days=30).startswith("model trained 0 days ago")
+    assert train_if_due(copy, retrain_after_days=0).startswith("trained ")
     with duckdb.connect(str(copy), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM ml.model_runs").fetchone()[0] == 1
-        assert con.execute("SELECT count(*) FROM ml.score_runs").fetchone()[0] == 2
+        assert con.execute("SELECT count(*) FROM ml.model_runs").fetchone()[0] == 2
 
 
 def test_a_rejected_load_fails_the_daily_run_and_keeps_the_marts(

@@ -109,9 +109,17 @@ def _change_text(rep: pd.Series) -> str:
     return f"was {rep['previous_band']} at the last run ({points:+.1f} pts)"
 
 
+def accounts_to_hand_over(accounts: pd.DataFrame) -> pd.DataFrame:
+    """The rep's accounts with the most exposure, then any single-threaded key account
+    not among them (accounts arrive ranked by exposure)."""
+    top = accounts.head(ACCOUNTS_TO_HAND_OVER)
+    key_single = accounts[accounts["is_key_account"] & accounts["is_single_threaded"]]
+    return pd.concat([top, key_single[~key_single.index.isin(top.index)]])
+
+
 def _account_lines(accounts: pd.DataFrame, currency: str) -> list[str]:
     lines = []
-    for number, account in enumerate(accounts.head(ACCOUNTS_TO_HAND_OVER).itertuples(), 1):
+    for number, account in enumerate(accounts_to_hand_over(accounts).itertuples(), 1):
         flags = [
             flag
             for flag, on in (
@@ -153,7 +161,7 @@ def compose_rep_alert(
         *(_account_lines(accounts, currency) or ["- no accounts with revenue"]),
     ]
     if pd.notna(rep["suggested_successor_name"]):
-        lines.append(f"Suggested successor: {rep['suggested_successor_name']}")
+        lines += ["", f"Suggested successor: {rep['suggested_successor_name']}"]
     lines += ["", "Recommended actions:", *[f"- [ ] {action}" for action in actions]]
     return title, "\n".join(lines)
 

@@ -139,17 +139,14 @@ def sent_today(con: duckdb.DuckDBPyConnection, audience: str, now: dt.datetime) 
     ).fetchone()[0]
 
 
-def due(
-    con: duckdb.DuckDBPyConnection, audience: str, now: dt.datetime, limit: int
-) -> list[OutboxAlert]:
+def due(con: duckdb.DuckDBPyConnection, audience: str, now: dt.datetime) -> list[OutboxAlert]:
     """Pending alerts whose time has come, most urgent first (band, then revenue)."""
     rows = con.execute(
         """SELECT alert_id, kind, audience, title, body, attachment, attempts, delivered_to
         FROM ops.alert_outbox
         WHERE audience = ? AND status = 'pending' AND next_attempt_at <= ?
-        ORDER BY priority DESC, revenue_at_risk DESC NULLS LAST, alert_id
-        LIMIT ?""",
-        [audience, now, max(0, limit)],
+        ORDER BY priority DESC, revenue_at_risk DESC NULLS LAST, alert_id""",
+        [audience, now],
     ).fetchall()
     return [
         OutboxAlert(

@@ -15,6 +15,7 @@ import pandas as pd
 from pipelines.alerts.channels import (
     Channel,
     DeliveryError,
+    FileChannel,
     Message,
     ack_footer,
     configured_channels,
@@ -111,10 +112,12 @@ def deliver(
     result: DeliveryResult,
 ) -> None:
     """Send the due alerts of `audience`, at most `cap` a day (None: no cap)."""
-    budget = 10**9 if cap is None else cap - sent_today(con, audience, now)
-    waiting = due(con, audience, now, 10**9)
-    result.deferred += max(0, len(waiting) - max(0, budget))
-    for alert in waiting[: max(0, budget)]:
+    waiting = due(con, audience, now)
+    if cap is not None:
+        budget = max(0, cap - sent_today(con, audience, now))
+        result.deferred += max(0, len(waiting) - budget)
+        waiting = waiting[:budget]
+    for alert in waiting:
         delivered, errors = _deliver_one(alert, channels)
         if errors:
             mark_failed_attempt(con, alert, delivered, "; ".join(errors), now)
@@ -145,6 +148,16 @@ def _check_marts(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
         raise AlertsError(f"{warehouse} has no marts; run `repradar transform` first")
 
 
+def _channels_and_result(warehouse: Path, audience: str) -> tuple[list[Channel], DeliveryResult]:
+    """The audience's configured channels, and an empty result that names them."""
+    directory = outbox_directory(warehouse, audience)
+    channels = configured_channels(audience, directory)
+    result = DeliveryResult(channels=[c.name for c in channels])
+    if any(isinstance(c, FileChannel) for c in channels):
+        result.outbox_directory = directory
+    return channels, result
+
+
 def send_alerts(
     warehouse: Path,
     *,
@@ -157,10 +170,7 @@ def send_alerts(
         raise AlertsError(f"{warehouse} does not exist; run `repradar ingest` first")
     say = progress or (lambda _message: None)
     now = now or utc_now()
-    channels = configured_channels("hr", outbox_directory(warehouse, "hr"))
-    result = DeliveryResult(channels=[c.name for c in channels])
-    if any(c.name == "file" for c in channels):
-        result.outbox_directory = outbox_directory(warehouse, "hr")
+    channels, result = _channels_and_result(warehouse, "hr")
     with exclusive_connection(warehouse) as con:
         _check_marts(con, warehouse)
         ensure_outbox(con)
@@ -177,10 +187,7 @@ def send_report(
     """Record a leadership report in the outbox (once per report date) and deliver it,
     with any earlier report delivery still pending."""
     now = now or utc_now()
-    channels = configured_channels("leadership", outbox_directory(warehouse, "leadership"))
-    result = DeliveryResult(channels=[c.name for c in channels])
-    if any(c.name == "file" for c in channels):
-        result.outbox_directory = outbox_directory(warehouse, "leadership")
+    channels, result = _channels_and_result(warehouse, "leadership")
     with exclusive_connection(warehouse) as con:
         ensure_outbox(con)
         result.created = _record(con, [draft], now)

@@ -8,6 +8,7 @@ Artifacts carry aggregates only: counts of alerts, never names.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -41,17 +42,28 @@ def deliver_report_task(warehouse: Path, report: ReportResult) -> DeliveryResult
     return send_report(warehouse, report_delivery(report, utc_now()))
 
 
-@task(name="train-if-due")
-def train_if_due(warehouse: Path, retrain_after_days: int) -> str:
-    """Train when no model exists or the latest is older than `retrain_after_days`."""
+def _quiet(_message: str) -> None:
+    return None
+
+
+def train_if_due(
+    warehouse: Path, retrain_after_days: int, progress: Callable[[str], None] = _quiet
+) -> str:
+    """Train when no model exists or the latest is older than `retrain_after_days`; what
+    was done, in words."""
     try:
         trained_at = latest_model_run(warehouse)["trained_at"].to_pydatetime()
     except ScoringError:  # no model yet
         trained_at = None
     if trained_at is not None and utc_now() - trained_at < dt.timedelta(days=retrain_after_days):
         return f"model trained {(utc_now() - trained_at).days} days ago; kept"
-    result = train(warehouse, progress=get_run_logger().info)
+    result = train(warehouse, progress=progress)
     return f"trained {result.run_id} ({result.attrition_kind})"
+
+
+@task(name="train-if-due")
+def train_if_due_task(warehouse: Path, retrain_after_days: int) -> str:
+    return train_if_due(warehouse, retrain_after_days, progress=get_run_logger().info)
 
 
 @task(name="score-reps")
@@ -111,7 +123,7 @@ def daily_flow(
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     ingest_flow(source=source, warehouse=str(path), mapping=mapping)
     transform_flow(warehouse=str(path))
-    get_run_logger().info(train_if_due(path, retrain_after_days))
+    get_run_logger().info(train_if_due_task(path, retrain_after_days))
     score_task(path)
     result = send_alerts_task(path)
     _alerts_artifact(result, "daily-alerts")
