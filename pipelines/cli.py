@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import shutil
 from collections.abc import Iterator
 from enum import StrEnum
@@ -16,6 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+# People data: no usage telemetry from the temporary Prefect server unless asked for (it
+# also races the server's SQLite file: "database is locked"). Set before Prefect loads.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from models_ml.score import ScoreResult, ScoringError, score
 from models_ml.store import UntrustedModelFile
