@@ -43,14 +43,18 @@ def measure(reps: int) -> list[str]:
         warehouse = prepare(Path(scratch), reps)
         report_s, _ = repradar("report", "--warehouse", str(warehouse))
         first_s, first = repradar("alerts", "send", "--warehouse", str(warehouse), "--cap", "1000")
-        again_s, _ = repradar("alerts", "send", "--warehouse", str(warehouse), "--cap", "1000")
-        pages = len(list((warehouse.parent / "reports" / "leadership").glob("*.pdf")))
-        alerts = first.split(" new alerts")[0]
+        again_s, again = repradar("alerts", "send", "--warehouse", str(warehouse), "--cap", "1000")
+        reports = len(list((warehouse.parent / "reports" / "leadership").glob("*.pdf")))
     return [
-        f"| {reps:,} | `repradar report` (HTML + PDF) | {report_s:.1f} | {pages} report |",
-        f"| {reps:,} | `repradar alerts send`, first run | {first_s:.1f} | {alerts} alerts |",
-        f"| {reps:,} | `repradar alerts send`, again | {again_s:.1f} | 0 new |",
+        f"| {reps:,} | `repradar report` (HTML + PDF) | {report_s:.1f} | {reports} PDF |",
+        f"| {reps:,} | `repradar alerts send`, first run | {first_s:.1f} | {new(first)} alerts |",
+        f"| {reps:,} | `repradar alerts send`, again | {again_s:.1f} | {new(again)} new |",
     ]
+
+
+def new(output: str) -> str:
+    """How many new alerts `repradar alerts send` says it recorded."""
+    return output.split(" new alerts")[0].strip()
 
 
 def main() -> None:

@@ -26,17 +26,19 @@ from models_ml.score import ScoreResult, ScoringError, score
 from models_ml.store import UntrustedModelFile
 from models_ml.summary import backtest_lines, format_risk_by_team, risk_by_team, score_lines
 from models_ml.train import TrainingError, TrainResult, train
-from pipelines.alerts.channels import ChannelConfigError
+from pipelines.alerts.channels import ChannelConfigError, FileChannel
 from pipelines.alerts.outbox import UnknownAlert
 from pipelines.alerts.run import (
     AlertsError,
     DeliveryResult,
     acknowledge_alert,
     list_outbox,
+    outbox_directory,
     send_alerts,
     send_report,
     utc_now,
 )
+from pipelines.flows.schedules import DeploymentsError
 from pipelines.generate import GenerateRequest, generate
 from pipelines.generate.calendar import end_of_previous_month
 from pipelines.ingest import IngestRequest, IngestResult, ingest, summary_lines
@@ -360,6 +362,7 @@ def _errors_exit() -> Iterator[None]:
         AlertsError,
         UnknownAlert,
         ChannelConfigError,
+        DeploymentsError,
     ) as error:
         _say(f"error: {error}")
         raise typer.Exit(1) from error
@@ -618,7 +621,9 @@ def demo_command(
         _say("writing the leadership report ...")
         report = build_report(warehouse, progress=_say)
         _say("drafting and delivering HR alerts ...")
-        alerts = send_alerts(warehouse, progress=_say)
+        # simulated people: only ever to the demo's own file outbox, whatever is configured
+        outbox = FileChannel(outbox_directory(warehouse, "hr"))
+        alerts = send_alerts(warehouse, channels=[outbox], progress=_say)
     _print_alerts(alerts)
     typer.echo("")
     typer.echo("Results:")
@@ -743,7 +748,7 @@ def alerts_send_command(
         if prefect:
             from pipelines.flows.operations import alerts_flow
 
-            result = alerts_flow(warehouse=str(path))
+            result = alerts_flow(warehouse=str(path), cap=cap)
         else:
             result = send_alerts(path, cap=cap, progress=_say)
     _print_alerts(result)

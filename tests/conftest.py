@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,11 +25,17 @@ REPO = Path(__file__).resolve().parents[1]
 REPRADAR = str(Path(sys.executable).parent / "repradar")
 AS_OF = "2026-10-31"
 HOSTILE = "<script>alert(1)</script>"
+MARKDOWN_LINK = "[x](https://evil.example)"
 
 
-def run_repradar(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the installed `repradar` entry point as a user would."""
-    result = subprocess.run([REPRADAR, *args], capture_output=True, text=True, cwd=REPO)
+def run_repradar(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the installed `repradar` entry point as a user would (`env`: extra variables)."""
+    environment = {**os.environ, **(env or {})}
+    result = subprocess.run(
+        [REPRADAR, *args], capture_output=True, text=True, cwd=REPO, env=environment
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"repradar {' '.join(args)} failed:\n{result.stderr}")
     return result
@@ -140,12 +147,15 @@ def flow_run_artifact(state: State, key: str) -> str:
 @pytest.fixture(scope="session")
 def hostile_company_dir(company_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Seed 7 with every other account renamed to markup (`<script>alert(1)</script> &
-    <b>Sons</b> N`), to show that reports and alerts print names as text."""
+    <b>Sons</b> [x](https://evil.example) N`), to show that reports and alerts print
+    names as text: no tag, no link."""
     out = tmp_path_factory.mktemp("hostile")
     shutil.copytree(company_dir, out, dirs_exist_ok=True)
     accounts = pd.read_csv(out / "crm_accounts.csv", dtype=str, keep_default_na=False)
     renamed = accounts.index[::2]
-    accounts.loc[renamed, "name"] = [f"{HOSTILE} & <b>Sons</b> {n}" for n in range(len(renamed))]
+    accounts.loc[renamed, "name"] = [
+        f"{HOSTILE} & <b>Sons</b> {MARKDOWN_LINK} {n}" for n in range(len(renamed))
+    ]
     accounts.to_csv(out / "crm_accounts.csv", index=False)
     return out
 

@@ -7,7 +7,6 @@ import datetime as dt
 import email
 import email.policy
 import json
-import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
 
+from pipelines.alerts.channels import ChannelConfigError
 from pipelines.alerts.run import send_alerts, send_report
 from pipelines.report import build_report
 from pipelines.report.build import report_delivery
@@ -109,7 +109,9 @@ def test_account_names_in_an_email_are_text_not_markup(
     send_alerts(unalerted, now=NOW)
     bodies = [html_part(m) for m in inbox.messages]
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in b for b in bodies)
-    assert not any("<script" in b.lower() for b in bodies)
+    assert any("[x](https://evil.example)" in b for b in bodies)  # shown, as text
+    assert not any("<script" in b.lower() or "<b>sons" in b.lower() for b in bodies)
+    assert not any('href="https://evil' in b for b in bodies)
 
 
 def test_a_webhook_alert_reaches_the_http_endpoint(
@@ -184,8 +186,21 @@ def test_secrets_in_channel_urls_never_reach_logs_or_the_outbox(
     assert SECRET not in caplog.text + captured.out + captured.err
     table = outbox(unalerted)
     assert not table["last_error"].str.contains(SECRET).any()
-    assert table["last_error"].str.startswith("mailto-").all()
-    logging.getLogger("apprise").setLevel(logging.WARNING)
+    assert table["last_error"].str.startswith("mailto-1").all()
+
+
+def test_a_url_that_does_not_parse_is_named_not_logged_and_the_alerts_wait(
+    unalerted: Path, caplog: pytest.LogCaptureFixture, capfd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = f"mailtos://hr-bot:Pa55/{SECRET}#@smtp.example.com?to=hr@example.com"
+    monkeypatch.setenv("REPRADAR_ALERT_URLS", broken)
+    with caplog.at_level(1), pytest.raises(ChannelConfigError, match=r"REPRADAR_ALERT_URLS"):
+        send_alerts(unalerted, now=NOW)
+    captured = capfd.readouterr()
+    assert SECRET not in caplog.text + captured.out + captured.err
+    waiting = outbox(unalerted)
+    assert len(waiting) > 0 and (waiting["status"] == "pending").all()
+    assert (waiting["attempts"] == 0).all()
 
 
 def test_the_weekly_report_email_carries_the_pdf(
@@ -202,7 +217,8 @@ def test_the_weekly_report_email_carries_the_pdf(
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == report.pdf.name
     assert attachment.get_content().startswith(b"%PDF")
-    assert "Headline KPIs" not in message["Subject"] and "Bookings" in html_part(message)
+    assert message["Subject"].startswith("repradar leadership report: Data as of")
+    assert "Bookings" in html_part(message)
 
 
 def test_a_prefect_notification_block_is_a_channel(

@@ -64,6 +64,39 @@ def test_rep_alert_says_who_why_what_is_at_risk_and_what_to_do(unalerted: Path) 
     assert "repradar alerts ack" in text
 
 
+def test_outbox_files_are_readable_by_their_owner_only(unalerted: Path) -> None:
+    send_alerts(unalerted, now=NOW)
+    directory = unalerted.parent / "outbox" / "hr"
+    assert directory.stat().st_mode & 0o777 == 0o700
+    assert {path.stat().st_mode & 0o777 for path in directory.glob("*.md")} == {0o600}
+
+
+def test_a_medium_rep_who_rose_from_low_is_alerted_though_a_scoring_ran_in_between(
+    unalerted: Path,
+) -> None:
+    """The rise is read from the score history, not from the last run's change."""
+    medium = query(
+        unalerted, "SELECT employee_key FROM restricted.mart_rep_risk WHERE band = 'Medium'"
+    )["employee_key"]
+    risen, steady = medium.iloc[0], medium.iloc[1]
+    with duckdb.connect(str(unalerted)) as con:
+        con.execute(
+            """INSERT INTO ml.score_runs SELECT * REPLACE ('old-run' AS score_run_id,
+                TIMESTAMP '2020-01-01' AS scored_at) FROM ml.score_runs LIMIT 1"""
+        )
+        con.execute(
+            """INSERT INTO ml.rep_attrition_scores SELECT * REPLACE ('old-run' AS
+                score_run_id, 'Low' AS band) FROM ml.rep_attrition_scores
+            WHERE employee_key = ? LIMIT 1""",
+            [risen],
+        )
+    send_alerts(unalerted, now=NOW)
+    alerted = outbox(unalerted).query("kind == 'rep_risk'")
+    assert risen in set(alerted["subject_key"])
+    assert alerted.set_index("subject_key").loc[risen, "band"] == "Medium"
+    assert steady not in set(alerted["subject_key"])  # Medium from its first scoring
+
+
 def test_a_second_run_sends_nothing_new(unalerted: Path) -> None:
     first = send_alerts(unalerted, now=NOW)
     second = send_alerts(unalerted, now=NOW + dt.timedelta(days=1))
@@ -84,6 +117,7 @@ def test_team_alert_for_two_exits_in_a_quarter(unalerted: Path) -> None:
     expected = {
         (r.team, f"{r.quarter.year} Q{(r.quarter.month - 1) // 3 + 1}") for r in rows.itertuples()
     }
+    assert expected, "seed 7 has teams with 2 exits in a recent quarter"
     teams = outbox(unalerted).query("kind == 'team_exits'")
     assert set(zip(teams["subject_key"], teams["episode"], strict=True)) == expected
 

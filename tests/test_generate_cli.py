@@ -104,7 +104,10 @@ def test_every_subcommand_has_help() -> None:
 def test_demo_runs_every_step_and_prints_where_the_results_are(
     tmp_path: Path,
 ) -> None:
-    result = run_repradar("demo", "--dir", str(tmp_path / "demo"))
+    # simulated people never leave the machine, whatever channels are configured
+    result = run_repradar(
+        "demo", "--dir", str(tmp_path / "demo"), env={"REPRADAR_ALERT_URLS": "json://127.0.0.1:9/"}
+    )
     assert (tmp_path / "demo" / "exports" / "crm_opportunities.csv").exists()
     assert str(tmp_path / "demo" / "exports") in result.stdout
     assert str(tmp_path / "demo" / "warehouse.duckdb") in result.stdout

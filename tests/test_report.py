@@ -19,6 +19,7 @@ from pipelines.report.data import (
     MIN_GROUP,
     OTHER_REASONS,
     pool_small_groups,
+    quarter_start,
     read_report_data,
     reporting_periods,
 )
@@ -145,6 +146,12 @@ def test_bookings_kpi_compares_the_last_three_months_with_the_three_before(opera
     bookings = {k.name: k for k in data.kpis}["Bookings"]
     assert bookings.current == pytest.approx(float(current))
     assert bookings.prior == pytest.approx(float(prior))
+
+
+def test_exit_reasons_cover_the_last_four_quarters() -> None:
+    assert quarter_start(dt.date(2026, 10, 31), quarters_back=4) == dt.date(2025, 10, 1)
+    assert quarter_start(dt.date(2026, 5, 31), quarters_back=4) == dt.date(2025, 4, 1)
+    assert quarter_start(dt.date(2026, 5, 31)) == dt.date(2026, 4, 1)
 
 
 def test_reporting_periods_are_complete_months() -> None:

@@ -24,6 +24,7 @@ from tests.conftest import REPO, REPRADAR
 PREFECT_YAML = REPO / "prefect.yaml"
 EXPECTED = {
     "daily/daily": ("0 6 * * *", {"source", "warehouse"}),
+    "alerts/alerts": ("15 * * * *", {"warehouse"}),
     "weekly_report/weekly_report": ("0 7 * * 1", {"warehouse"}),
 }
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 def test_every_deployment_names_a_flow_and_only_its_parameters() -> None:
     specs = read_deployments(PREFECT_YAML)
-    assert {s.name for s in specs} == {"daily", "weekly_report"}
+    assert {s.name for s in specs} == {"daily", "alerts", "weekly_report"}
     for spec in specs:
         flow = load_flow(spec.entrypoint)
         accepted = set(inspect.signature(flow.fn).parameters)

@@ -1,7 +1,8 @@
 """Where alerts and reports go: apprise URLs, Prefect notification blocks, or files.
 
 Configured only from the environment (secrets live in the URLs and blocks, never in
-files of the project, and are never logged: a channel is named by its kind and a hash):
+files of the project, and are never logged: a channel is named by its scheme and its
+place in the variable, e.g. `mailto-1`):
 
 - `REPRADAR_ALERT_URLS` / `REPRADAR_REPORT_URLS`: apprise URLs, separated by
   whitespace (e-mail `mailtos://user:pass@smtp.example.com?to=hr@example.com`, Slack
@@ -14,8 +15,6 @@ files of the project, and are never logged: a channel is named by its kind and a
 
 from __future__ import annotations
 
-import hashlib
-import html
 import logging
 import os
 import re
@@ -51,24 +50,23 @@ class Channel(Protocol):
     def send(self, message: Message) -> None: ...
 
 
-def _fingerprint(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()[:8]
-
-
 def _quiet_apprise() -> None:
-    """apprise logs whole URLs, passwords included, at its TRACE and DEBUG levels."""
-    logging.getLogger("apprise").setLevel(logging.WARNING)
+    """apprise logs whole URLs, passwords included (at TRACE, and at ERROR when a URL does
+    not parse), so it does not log at all; failures surface as DeliveryError instead."""
+    logging.getLogger("apprise").setLevel(logging.CRITICAL + 1)
 
 
 class AppriseChannel:
     """One apprise URL (e-mail, Slack, Teams, webhook, ...)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, position: int) -> None:
+        """`position`: the URL's place in its variable (1, 2, ...), which names the
+        channel (`mailto-1`): nothing derived from the URL, which holds the secret."""
         import apprise
 
         _quiet_apprise()
         scheme = url.split("://", 1)[0].lower()
-        self.name = f"{scheme}-{_fingerprint(url)}"
+        self.name = f"{scheme}-{position}"
         self._url = url
         if apprise.Apprise.instantiate(url) is None:
             raise ChannelConfigError(f"not a valid apprise URL (channel {self.name})")
@@ -81,8 +79,7 @@ class AppriseChannel:
         notifier.add(self._url)
         delivered = notifier.notify(
             title=message.title,
-            # names are data, not markup: markdown turns into HTML for e-mail, so escape
-            body=html.escape(message.body, quote=False),
+            body=message.body,  # data values arrive escaped (formatting.md_text)
             body_format=apprise.NotifyFormat.MARKDOWN,
             attach=str(message.attachment) if message.attachment else None,
         )
@@ -120,14 +117,17 @@ class FileChannel:
         self.directory = directory
 
     def send(self, message: Message) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Readable by the owner only: the files name people and their risk."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", message.title.lower()).strip("-")[:60]
         text = f"# {message.title}\n\n{message.body}\n"
         if message.attachment:
             text += f"\nAttached: [{message.attachment.name}]({message.attachment.resolve()})\n"
         path = self.directory / f"{message.alert_id:05d}-{slug}.md"
         partial = path.with_name(f".{path.name}.partial")
-        partial.write_text(text, encoding="utf-8")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
         partial.replace(path)
 
 
@@ -141,7 +141,8 @@ def configured_channels(audience: str, outbox_directory: Path) -> list[Channel]:
     urls_variable, blocks_variable = ENVIRONMENT[audience]
     try:
         channels: list[Channel] = [
-            AppriseChannel(url) for url in _split(os.environ.get(urls_variable))
+            AppriseChannel(url, position)
+            for position, url in enumerate(_split(os.environ.get(urls_variable)), 1)
         ]
     except ChannelConfigError as error:
         raise ChannelConfigError(f"${urls_variable}: {error}") from None

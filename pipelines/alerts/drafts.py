@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.alerts.actions import recommended_actions, team_actions
-from pipelines.formatting import money
+from pipelines.formatting import md_text, money, title_text
 
 TEAM_EXITS = 2
 ACCOUNTS_TO_HAND_OVER = 3
@@ -52,7 +52,8 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
 
 
 def _episodes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per rep, the first scoring run of the current streak of Medium/High bands."""
+    """Per rep, the first scoring run of the current streak of Medium/High bands, and
+    whether the streak rose from a Low score (not just began at the first scoring)."""
     return con.execute(
         """WITH runs AS (
             SELECT scores.employee_key, scores.band, scores.score_run_id, score_runs.scored_at
@@ -63,7 +64,8 @@ def _episodes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             SELECT employee_key, max(scored_at) AS last_low_at FROM runs
             WHERE band = 'Low' GROUP BY employee_key
         )
-        SELECT runs.employee_key, arg_min(runs.score_run_id, runs.scored_at) AS episode
+        SELECT runs.employee_key, arg_min(runs.score_run_id, runs.scored_at) AS episode,
+            bool_or(last_low.last_low_at IS NOT NULL) AS rose_from_low
         FROM runs LEFT JOIN last_low USING (employee_key)
         WHERE runs.scored_at > coalesce(last_low.last_low_at, TIMESTAMP '1900-01-01')
         GROUP BY runs.employee_key"""
@@ -71,14 +73,13 @@ def _episodes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _rep_candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Latest scores that are High, or a band up on the previous run."""
-    reps = con.execute(
-        """SELECT * FROM restricted.mart_rep_risk
-        WHERE band = 'High'
-           OR (band = 'Medium' AND band_change = 'up')
-           OR (band = 'High' AND band_change = 'up')"""
-    ).df()
-    return reps.merge(_episodes(con), on="employee_key", how="left")
+    """Latest scores that are High, or Medium in an episode that rose from Low. Read from
+    the score history, not the last run's change, so a rise is not missed when a scoring
+    ran without an alerts run after it; the outbox keeps it to one alert per band."""
+    reps = con.execute("SELECT * FROM restricted.mart_rep_risk WHERE band <> 'Low'").df()
+    reps = reps.merge(_episodes(con), on="employee_key", how="left")
+    rose = reps["rose_from_low"].fillna(False).astype(bool)
+    return reps[(reps["band"] == "High") | ((reps["band"] == "Medium") & rose)]
 
 
 def _drivers(con: duckdb.DuckDBPyConnection, score_run_id: str) -> pd.DataFrame:
@@ -103,7 +104,7 @@ def _accounts(con: duckdb.DuckDBPyConnection, score_run_id: str) -> pd.DataFrame
 
 
 def _change_text(rep: pd.Series) -> str:
-    if pd.isna(rep["previous_band"]):
+    if pd.isna(rep["previous_band"]) or pd.isna(rep["probability_change"]):
         return "first scoring"
     points = rep["probability_change"] * 100
     return f"was {rep['previous_band']} at the last run ({points:+.1f} pts)"
@@ -129,7 +130,7 @@ def _account_lines(accounts: pd.DataFrame, currency: str) -> list[str]:
             if on
         ]
         lines.append(
-            f"{number}. {account.account_name} ({account.segment}"
+            f"{number}. {md_text(account.account_name)} ({md_text(account.segment)}"
             + (f", {', '.join(flags)}" if flags else "")
             + f"): {money(account.revenue_12m, currency)} in 12 months, "
             f"{account.loss_probability:.0%} likely lost if the rep leaves"
@@ -137,16 +138,25 @@ def _account_lines(accounts: pd.DataFrame, currency: str) -> list[str]:
     return lines
 
 
+def _name(value: object) -> str:
+    """A name from the data, as markdown text; "n/a" when missing."""
+    return md_text(value) if pd.notna(value) and value != "" else "n/a"
+
+
 def compose_rep_alert(
     rep: pd.Series, features: list[str], accounts: pd.DataFrame, currency: str
 ) -> tuple[str, str]:
-    """Title and markdown body of one rep's alert."""
+    """Title and markdown body of one rep's alert; every value from the data is escaped
+    (`md_text`) so a name cannot carry markup, links or images."""
     drivers = [d for d in (rep["driver_1"], rep["driver_2"], rep["driver_3"]) if pd.notna(d)]
     key_single = int((accounts["is_key_account"] & accounts["is_single_threaded"]).sum())
     actions = recommended_actions(features, rep["band"], key_single)
-    title = f"Attrition risk {rep['band']}: {rep['employee_name']} ({rep['team']})"
+    name, team = _name(rep["employee_name"]), _name(rep["team"])
+    title = f"Attrition risk {rep['band']}: {title_text(rep['employee_name'])} " + (
+        f"({title_text(rep['team'])})"
+    )
     lines = [
-        f"**{rep['employee_name']}**, {rep['team']}; manager: {rep['manager_name'] or 'n/a'}",
+        f"**{name}**, {team}; manager: {_name(rep['manager_name'])}",
         "",
         f"- Risk of leaving within 3 months: **{rep['probability']:.0%} ({rep['band']})**, "
         f"{_change_text(rep)}",
@@ -161,7 +171,7 @@ def compose_rep_alert(
         *(_account_lines(accounts, currency) or ["- no accounts with revenue"]),
     ]
     if pd.notna(rep["suggested_successor_name"]):
-        lines += ["", f"Suggested successor: {rep['suggested_successor_name']}"]
+        lines += ["", f"Suggested successor: {_name(rep['suggested_successor_name'])}"]
     lines += ["", "Recommended actions:", *[f"- [ ] {action}" for action in actions]]
     return title, "\n".join(lines)
 
@@ -258,9 +268,9 @@ def team_alert_drafts(con: duckdb.DuckDBPyConnection) -> list[AlertDraft]:
         quarter = _quarter_label(team.quarter_start)
         watch = at_risk[at_risk["team"] == team.team]
         lines = [
-            f"**{team.team}** lost {int(team.voluntary_exits)} reps who chose to leave in "
+            f"**{md_text(team.team)}** lost {int(team.voluntary_exits)} reps who chose to leave in "
             f"{quarter} ({int(team.exits)} exits in all); {int(team.headcount)} reps remain.",
-            f"Manager: {managers.get(team.team) or 'n/a'}",
+            f"Manager: {_name(managers.get(team.team))}",
             "",
             "When teammates leave, the people who stay are more likely to follow (peer contagion).",
             "",
@@ -279,7 +289,8 @@ def team_alert_drafts(con: duckdb.DuckDBPyConnection) -> list[AlertDraft]:
                 band=None,
                 priority=PRIORITY["team"],
                 revenue_at_risk=0.0,
-                title=f"Team alert: {team.team} lost {int(team.voluntary_exits)} reps in {quarter}",
+                title=f"Team alert: {title_text(team.team)} lost {int(team.voluntary_exits)} reps "
+                f"in {quarter}",
                 body="\n".join(lines),
             )
         )

@@ -7,7 +7,9 @@ acknowledged (who, when, what action). Person-level content: HR only, like `rest
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -58,13 +60,24 @@ class UnknownAlert(Exception):
 @dataclass(frozen=True)
 class OutboxAlert:
     alert_id: int
-    kind: str
     audience: str
     title: str
     body: str
     attachment: str | None
     attempts: int
     delivered_to: frozenset[str]
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All of the block's writes, or none of them."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def ensure_outbox(con: duckdb.DuckDBPyConnection) -> None:
@@ -142,7 +155,7 @@ def sent_today(con: duckdb.DuckDBPyConnection, audience: str, now: dt.datetime) 
 def due(con: duckdb.DuckDBPyConnection, audience: str, now: dt.datetime) -> list[OutboxAlert]:
     """Pending alerts whose time has come, most urgent first (band, then revenue)."""
     rows = con.execute(
-        """SELECT alert_id, kind, audience, title, body, attachment, attempts, delivered_to
+        """SELECT alert_id, audience, title, body, attachment, attempts, delivered_to
         FROM ops.alert_outbox
         WHERE audience = ? AND status = 'pending' AND next_attempt_at <= ?
         ORDER BY priority DESC, revenue_at_risk DESC NULLS LAST, alert_id""",
@@ -151,13 +164,12 @@ def due(con: duckdb.DuckDBPyConnection, audience: str, now: dt.datetime) -> list
     return [
         OutboxAlert(
             alert_id=row[0],
-            kind=row[1],
-            audience=row[2],
-            title=row[3],
-            body=row[4],
-            attachment=row[5],
-            attempts=row[6],
-            delivered_to=frozenset(filter(None, (row[7] or "").split(","))),
+            audience=row[1],
+            title=row[2],
+            body=row[3],
+            attachment=row[4],
+            attempts=row[5],
+            delivered_to=frozenset(filter(None, (row[6] or "").split(","))),
         )
         for row in rows
     ]
@@ -171,12 +183,14 @@ def backoff(attempts: int) -> dt.timedelta:
 def mark_sent(
     con: duckdb.DuckDBPyConnection, alert: OutboxAlert, channels: set[str], now: dt.datetime
 ) -> None:
-    con.execute(
-        """UPDATE ops.alert_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,
-            delivered_to = ?, next_attempt_at = NULL, last_error = NULL WHERE alert_id = ?""",
-        [now, ",".join(sorted(channels)), alert.alert_id],
-    )
-    _event(con, alert.alert_id, now, "sent", ",".join(sorted(channels)))
+    with transaction(con):
+        con.execute(
+            """UPDATE ops.alert_outbox SET status = 'sent', attempts = attempts + 1,
+                sent_at = ?, delivered_to = ?, next_attempt_at = NULL, last_error = NULL
+            WHERE alert_id = ?""",
+            [now, ",".join(sorted(channels)), alert.alert_id],
+        )
+        _event(con, alert.alert_id, now, "sent", ",".join(sorted(channels)))
 
 
 def mark_failed_attempt(
@@ -190,19 +204,20 @@ def mark_failed_attempt(
     that did receive it are remembered so a retry does not send it there twice."""
     attempts = alert.attempts + 1
     gave_up = attempts >= MAX_ATTEMPTS
-    con.execute(
-        """UPDATE ops.alert_outbox SET attempts = ?, status = ?, next_attempt_at = ?,
-            last_error = ?, delivered_to = ? WHERE alert_id = ?""",
-        [
-            attempts,
-            "failed" if gave_up else "pending",
-            None if gave_up else now + backoff(attempts),
-            error[:1000],
-            ",".join(sorted(delivered)) or None,
-            alert.alert_id,
-        ],
-    )
-    _event(con, alert.alert_id, now, "gave up" if gave_up else "attempt failed", error[:1000])
+    with transaction(con):
+        con.execute(
+            """UPDATE ops.alert_outbox SET attempts = ?, status = ?, next_attempt_at = ?,
+                last_error = ?, delivered_to = ? WHERE alert_id = ?""",
+            [
+                attempts,
+                "failed" if gave_up else "pending",
+                None if gave_up else now + backoff(attempts),
+                error[:1000],
+                ",".join(sorted(delivered)) or None,
+                alert.alert_id,
+            ],
+        )
+        _event(con, alert.alert_id, now, "gave up" if gave_up else "attempt failed", error[:1000])
 
 
 def acknowledge(
@@ -215,11 +230,13 @@ def acknowledge(
     ).fetchone()[0]
     if not found:
         raise UnknownAlert(f"no alert {alert_id} in ops.alert_outbox; see `repradar alerts list`")
-    con.execute(
-        "UPDATE ops.alert_outbox SET acked_at = ?, acked_by = ?, ack_action = ? WHERE alert_id = ?",
-        [now, by, action, alert_id],
-    )
-    _event(con, alert_id, now, "acknowledged", f"{by}: {action}")
+    with transaction(con):
+        con.execute(
+            "UPDATE ops.alert_outbox SET acked_at = ?, acked_by = ?, ack_action = ? "
+            "WHERE alert_id = ?",
+            [now, by, action, alert_id],
+        )
+        _event(con, alert_id, now, "acknowledged", f"{by}: {action}")
 
 
 def list_alerts(

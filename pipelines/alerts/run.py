@@ -31,7 +31,9 @@ from pipelines.alerts.outbox import (
     mark_failed_attempt,
     mark_sent,
     sent_today,
+    transaction,
 )
+from pipelines.ingest.errors import WarehouseBusy
 from pipelines.ingest.warehouse import exclusive_connection
 
 DEFAULT_DAILY_CAP = 20
@@ -68,7 +70,10 @@ class DeliveryResult:
 
 
 def daily_cap() -> int:
-    return int(os.environ.get("REPRADAR_ALERT_DAILY_CAP", DEFAULT_DAILY_CAP))
+    value = os.environ.get("REPRADAR_ALERT_DAILY_CAP", str(DEFAULT_DAILY_CAP))
+    if not value.isdigit():
+        raise AlertsError(f"$REPRADAR_ALERT_DAILY_CAP must be a whole number, not {value!r}")
+    return int(value)
 
 
 def outbox_directory(warehouse: Path, audience: str) -> Path:
@@ -130,14 +135,8 @@ def deliver(
 def _record(
     con: duckdb.DuckDBPyConnection, drafts: list[AlertDraft], now: dt.datetime
 ) -> list[int]:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        ids = enqueue(con, drafts, now)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return ids
+    with transaction(con):
+        return enqueue(con, drafts, now)
 
 
 def _check_marts(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
@@ -148,10 +147,12 @@ def _check_marts(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
         raise AlertsError(f"{warehouse} has no marts; run `repradar transform` first")
 
 
-def _channels_and_result(warehouse: Path, audience: str) -> tuple[list[Channel], DeliveryResult]:
-    """The audience's configured channels, and an empty result that names them."""
+def _channels_and_result(
+    warehouse: Path, audience: str, channels: list[Channel] | None = None
+) -> tuple[list[Channel], DeliveryResult]:
+    """The audience's channels (configured unless given), and an empty result naming them."""
     directory = outbox_directory(warehouse, audience)
-    channels = configured_channels(audience, directory)
+    channels = channels if channels is not None else configured_channels(audience, directory)
     result = DeliveryResult(channels=[c.name for c in channels])
     if any(isinstance(c, FileChannel) for c in channels):
         result.outbox_directory = directory
@@ -163,20 +164,28 @@ def send_alerts(
     *,
     now: dt.datetime | None = None,
     cap: int | None = None,
+    channels: list[Channel] | None = None,
     progress: Progress | None = None,
 ) -> DeliveryResult:
-    """Record new HR alerts (deduplicated per risk episode) and deliver the due ones."""
+    """Record new HR alerts (deduplicated per risk episode) and deliver the due ones.
+
+    `channels` overrides the configured ones (the demo uses its file outbox only). The
+    alerts are recorded before the channels are even read, so a broken channel setting
+    loses nothing: the alerts wait in the outbox for the next run.
+    """
     if not warehouse.exists():
         raise AlertsError(f"{warehouse} does not exist; run `repradar ingest` first")
     say = progress or (lambda _message: None)
     now = now or utc_now()
-    channels, result = _channels_and_result(warehouse, "hr")
     with exclusive_connection(warehouse) as con:
         _check_marts(con, warehouse)
         ensure_outbox(con)
-        result.created = _record(con, hr_alert_drafts(con), now)
-        say(f"{len(result.created)} new alerts; delivering ...")
-        deliver(con, "hr", channels, now, daily_cap() if cap is None else cap, result)
+        created = _record(con, hr_alert_drafts(con), now)
+        con.execute("CHECKPOINT")
+        say(f"{len(created)} new alerts; delivering ...")
+        configured, result = _channels_and_result(warehouse, "hr", channels)
+        result.created = created
+        deliver(con, "hr", configured, now, daily_cap() if cap is None else cap, result)
         con.execute("CHECKPOINT")
     return result
 
@@ -184,13 +193,14 @@ def send_alerts(
 def send_report(
     warehouse: Path, draft: AlertDraft, *, now: dt.datetime | None = None
 ) -> DeliveryResult:
-    """Record a leadership report in the outbox (once per report date) and deliver it,
-    with any earlier report delivery still pending."""
+    """Record a leadership report in the outbox (once per ISO week, see
+    `report_delivery`) and deliver it, with any earlier report delivery still pending."""
     now = now or utc_now()
-    channels, result = _channels_and_result(warehouse, "leadership")
     with exclusive_connection(warehouse) as con:
         ensure_outbox(con)
-        result.created = _record(con, [draft], now)
+        created = _record(con, [draft], now)
+        channels, result = _channels_and_result(warehouse, "leadership")
+        result.created = created
         deliver(con, "leadership", channels, now, None, result)
         con.execute("CHECKPOINT")
     return result
@@ -199,9 +209,23 @@ def send_report(
 def list_outbox(warehouse: Path, status: str | None, limit: int) -> pd.DataFrame:
     if not warehouse.exists():
         raise AlertsError(f"{warehouse} does not exist")
-    with exclusive_connection(warehouse) as con:
-        ensure_outbox(con)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as error:
+        raise WarehouseBusy(f"{warehouse} is being written by another run; try again") from error
+    with con:
+        if not _has_outbox(con):
+            return pd.DataFrame()
         return list_alerts(con, status, limit)
+
+
+def _has_outbox(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'ops' AND table_name = 'alert_outbox'"
+        ).fetchone()[0]
+    )
 
 
 def acknowledge_alert(warehouse: Path, alert_id: int, by: str, action: str) -> None:

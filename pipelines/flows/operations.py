@@ -27,17 +27,21 @@ from pipelines.report.build import report_delivery
 RETRAIN_AFTER_DAYS = 30
 
 
-@task(name="build-report")
+# A step that finds the warehouse busy (another run holds it) waits and tries again.
+BUSY_RETRIES = {"retries": 3, "retry_delay_seconds": 300}
+
+
+@task(name="build-report", **BUSY_RETRIES)
 def build_report_task(warehouse: Path, out: Path | None) -> ReportResult:
     return build_report(warehouse, out, progress=get_run_logger().info)
 
 
-@task(name="send-alerts")
-def send_alerts_task(warehouse: Path) -> DeliveryResult:
-    return send_alerts(warehouse, progress=get_run_logger().info)
+@task(name="send-alerts", **BUSY_RETRIES)
+def send_alerts_task(warehouse: Path, cap: int | None = None) -> DeliveryResult:
+    return send_alerts(warehouse, cap=cap, progress=get_run_logger().info)
 
 
-@task(name="deliver-report")
+@task(name="deliver-report", **BUSY_RETRIES)
 def deliver_report_task(warehouse: Path, report: ReportResult) -> DeliveryResult:
     return send_report(warehouse, report_delivery(report, utc_now()))
 
@@ -100,10 +104,11 @@ def report_flow(warehouse: str | None = None, out: str | None = None) -> ReportR
 
 
 @flow(name="alerts")
-def alerts_flow(warehouse: str | None = None) -> DeliveryResult:
-    """Record new HR alerts and deliver the due ones (retries, daily cap)."""
+def alerts_flow(warehouse: str | None = None, cap: int | None = None) -> DeliveryResult:
+    """Record new HR alerts and deliver the due ones, failed ones included once their
+    backoff has passed (at most `cap` a day; default $REPRADAR_ALERT_DAILY_CAP or 20)."""
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
-    result = send_alerts_task(path)
+    result = send_alerts_task(path, cap)
     _alerts_artifact(result, "alerts-summary")
     return result
 

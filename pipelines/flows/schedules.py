@@ -10,9 +10,13 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from prefect import Flow
+    from prefect.deployments.runner import RunnerDeployment
 
 Progress = Callable[[str], None]
 
@@ -51,18 +55,18 @@ def read_deployments(prefect_yaml: Path) -> list[DeploymentSpec]:
     return specs
 
 
-def load_flow(entrypoint: str):
+def load_flow(entrypoint: str) -> Flow:
     """The flow object an entrypoint `path/to/module.py:function` names (an installed
     module of this project)."""
     file_part, _, function = entrypoint.partition(":")
-    module = importlib.import_module(".".join(Path(file_part).with_suffix("").parts))
     try:
+        module = importlib.import_module(".".join(Path(file_part).with_suffix("").parts))
         return getattr(module, function)
-    except AttributeError as error:
-        raise DeploymentsError(f"{entrypoint}: no flow {function!r}") from error
+    except (ImportError, AttributeError) as error:
+        raise DeploymentsError(f"{entrypoint}: no flow {function!r} ({error})") from error
 
 
-def runner_deployments(prefect_yaml: Path) -> list:
+def runner_deployments(prefect_yaml: Path) -> list[RunnerDeployment]:
     """prefect.yaml's deployments as `RunnerDeployment`s with their cron schedules."""
     from prefect.schedules import Cron
 
@@ -87,7 +91,7 @@ def serve_deployments(prefect_yaml: Path, progress: Progress | None = None) -> N
 
     deployments = runner_deployments(prefect_yaml)
     if progress:
-        for spec in read_deployments(prefect_yaml):
+        for spec in read_deployments(prefect_yaml):  # a small file, read again for the names
             crons = ", ".join(f"{s['cron']} {s.get('timezone', 'UTC')}" for s in spec.schedules)
             progress(f"serving {spec.name} ({spec.entrypoint}) on {crons or 'no schedule'}")
     serve(*deployments)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipelines.formatting import money
-from pipelines.report.data import MIN_GROUP, ReportData, format_kpi_value, kpi_change
+from pipelines.formatting import md_text, money
+from pipelines.report.data import MIN_GROUP, Kpi, ReportData
 
 SECTION_TITLES = (
     "Headline KPIs",
@@ -46,6 +46,75 @@ class ReportContent:
     subtitle: str
     sections: list[Section]
     footnote: str
+
+
+def _company_risk(data: ReportData) -> pd.Series | None:
+    if data.risk_by_team is None:
+        return None
+    company = data.risk_by_team[data.risk_by_team["is_company_total"]]
+    return None if company.empty or company.iloc[0]["is_suppressed"] else company.iloc[0]
+
+
+def leadership_actions(data: ReportData) -> list[str]:
+    """What leadership should do this week, from the figures in the report."""
+    actions = []
+    company = _company_risk(data)
+    if company is not None and company["high_risk_reps"] > 0:
+        actions.append(
+            f"{int(company['high_risk_reps'])} reps are in the High risk band, with "
+            f"{money(company['revenue_at_risk'], data.currency)} of revenue at risk: HR has "
+            "the names; make sure each gets a stay interview within two weeks and a handover "
+            "plan for the accounts that depend on them."
+        )
+    if data.biggest_drop_stage is not None:
+        row = data.funnel.set_index("stage_name").loc[data.biggest_drop_stage]
+        actions.append(
+            f"The funnel loses most deals at {data.biggest_drop_stage} (only "
+            f"{row['conversion_rate']:.0%} advance): review qualification and coaching there."
+        )
+    if not data.key_accounts.empty:
+        revenue = data.key_accounts["trailing_12m_revenue"].sum()
+        actions.append(
+            f"The {len(data.key_accounts)} largest single-threaded accounts brought "
+            f"{money(revenue, data.currency)} in the last 12 months: add a second contact "
+            "(manager or solutions engineer) to each."
+        )
+    attrition = {kpi.name: kpi for kpi in data.kpis}["Voluntary attrition, trailing 12 months"]
+    rising = attrition.current is not None and attrition.prior is not None
+    if rising and attrition.current > attrition.prior * 1.1:
+        actions.append(
+            f"Voluntary attrition rose to {attrition.current:.1%} (from "
+            f"{attrition.prior:.1%}): review pay against band and promotion timing."
+        )
+    return actions
+
+
+def format_kpi_value(kpi: Kpi, value: float | None, currency: str) -> str:
+    if value is None:
+        return "n/a"
+    if kpi.unit == "percent":
+        return f"{value:.1%}"
+    if kpi.unit == "money":
+        return money(value, currency)
+    if kpi.unit == "days":
+        return f"{value:,.0f} days"
+    return f"{value:,.0f}"
+
+
+def kpi_change(kpi: Kpi) -> tuple[str, str]:
+    """The change against the prior period in words and whether it is good, bad or flat."""
+    if kpi.current is None or kpi.prior is None:
+        return "no prior", "flat"
+    delta = kpi.current - kpi.prior
+    if kpi.unit == "percent":
+        text = f"{delta * 100:+.1f} pts"
+    elif kpi.prior:
+        text = f"{delta / abs(kpi.prior):+.0%}"
+    else:
+        text = f"{delta:+,.0f}"
+    if abs(delta) < 1e-9:
+        return text, "flat"
+    return text, "good" if (delta > 0) == kpi.higher_is_better else "bad"
 
 
 def _percent(value: float | None) -> str:
@@ -157,8 +226,9 @@ def _exit_reasons(data: ReportData) -> Section:
         for r in data.exit_reasons.itertuples()
     ]
     lead = (
-        f"Exits in the 12 months to {data.current.end:%b %Y} by the main reason given. Reasons "
-        f"with fewer than {MIN_GROUP} exits are pooled, and not shown if the pool is small too."
+        f"Exits in the last 4 quarters (to the one holding {data.current.end:%b %Y}) by the "
+        f"main reason given. Reasons with fewer than {MIN_GROUP} exits are pooled, and not "
+        "shown if the pool is small too."
     )
     return Section(
         SECTION_TITLES[6],
@@ -243,35 +313,32 @@ def report_content(data: ReportData) -> ReportContent:
         _exit_reasons(data),
         _risk(data),
         _key_accounts(data),
-        Section(SECTION_TITLES[9], "For this week.", bullets=data.actions),
+        Section(SECTION_TITLES[9], "For this week.", bullets=leadership_actions(data)),
     ]
     return ReportContent(
         title="repradar leadership report",
         subtitle=f"Data as of {data.as_of:%d %B %Y}",
         sections=sections,
         footnote=(
-            "Aggregates only: no person is named, and groups of fewer than "
-            f"{MIN_GROUP} people are suppressed. Person-level risk goes to HR only."
+            "Aggregates only: no person is named; teams with fewer than "
+            f"{MIN_GROUP} reps and exit reasons with fewer than {MIN_GROUP} exits are "
+            "suppressed. Person-level risk goes to HR only."
         ),
     )
 
 
 def summary_markdown(content: ReportContent) -> str:
-    """The headline table and the actions as markdown (the Prefect artifact). Cells are
-    escaped so a hostile name cannot inject markup into the Prefect UI."""
-
-    def cell(text: str) -> str:
-        return (
-            text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-        )
+    """The headline table and the actions as markdown (the Prefect artifact and the body
+    of the weekly message). Every cell is escaped (`md_text`) so data cannot inject
+    markup into the Prefect UI or an e-mail."""
 
     kpis = sections_by_title(content)[SECTION_TITLES[0]].table
     lines = [f"# {content.title}", "", content.subtitle, ""]
-    lines += ["| " + " | ".join(cell(h) for h in kpis.headers) + " |"]
+    lines += ["| " + " | ".join(md_text(h) for h in kpis.headers) + " |"]
     lines += ["|" + "---|" * len(kpis.headers)]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in kpis.rows]
+    lines += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in kpis.rows]
     actions = sections_by_title(content)[SECTION_TITLES[9]].bullets
-    lines += ["", "## Recommended actions", ""] + [f"- {cell(a)}" for a in actions]
+    lines += ["", "## Recommended actions", ""] + [f"- {md_text(a)}" for a in actions]
     return "\n".join(lines)
 
 

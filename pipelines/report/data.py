@@ -8,18 +8,16 @@ Every section is a small frame; groups of fewer than `MIN_GROUP` people are supp
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from pipelines.formatting import money
-
 MIN_GROUP = 5
 PERIOD_MONTHS = 3  # the report compares the last 3 complete months with the 3 before
 TREND_MONTHS = 24
-OTHER_REASONS = "Other reasons (fewer than 5 exits each)"
+OTHER_REASONS = f"Other reasons (fewer than {MIN_GROUP} exits each)"
 ATTAINMENT_BINS = (0.0, 0.5, 0.8, 1.0, 1.2, float("inf"))
 ATTAINMENT_LABELS = ("under 50%", "50-80%", "80-100%", "100-120%", "120% and over")
 
@@ -63,7 +61,6 @@ class ReportData:
     exit_reasons: pd.DataFrame  # exit_reason, exits, voluntary, regretted
     risk_by_team: pd.DataFrame | None  # mart_risk_by_team rows (None before any scoring)
     key_accounts: pd.DataFrame  # single-threaded accounts with the most revenue
-    actions: list[str] = field(default_factory=list)
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -78,6 +75,12 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
 def _month_start(day: dt.date, months_back: int = 0) -> dt.date:
     index = day.year * 12 + day.month - 1 - months_back
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def quarter_start(day: dt.date, quarters_back: int = 0) -> dt.date:
+    """The first day of `day`'s calendar quarter, `quarters_back` quarters earlier."""
+    first_month = (day.month - 1) // 3 * 3
+    return _month_start(dt.date(day.year, first_month + 1, 1), 3 * quarters_back)
 
 
 def reporting_periods(as_of: dt.date) -> tuple[Period, Period]:
@@ -184,7 +187,8 @@ def _biggest_drop(funnel: pd.DataFrame) -> str | None:
 
 
 def _exit_reasons(con: duckdb.DuckDBPyConnection, current: Period) -> pd.DataFrame:
-    """Exit reasons of the 12 months to the period end; small reasons pooled, then hidden."""
+    """Exit reasons of the last 4 calendar quarters, the one holding the period end
+    included (the mart is by quarter); small reasons pooled, then hidden."""
     reasons = _frame(
         con,
         """SELECT exit_reason, sum(exits) AS exits,
@@ -193,7 +197,7 @@ def _exit_reasons(con: duckdb.DuckDBPyConnection, current: Period) -> pd.DataFra
         FROM marts.mart_exit_reasons
         WHERE exit_quarter > ? AND exit_quarter <= ?
         GROUP BY exit_reason ORDER BY exits DESC, exit_reason""",
-        [_month_start(current.end, 12), current.end],
+        [quarter_start(current.end, quarters_back=4), current.end],
     )
     return pool_small_groups(reasons, "exit_reason", "exits", OTHER_REASONS)
 
@@ -301,74 +305,4 @@ def read_report_data(warehouse: Path) -> ReportData:
                 ORDER BY trailing_12m_revenue DESC, account_id LIMIT 10""",
             ),
         )
-    data.actions = recommended_actions(data)
     return data
-
-
-def _company_risk(data: ReportData) -> pd.Series | None:
-    if data.risk_by_team is None:
-        return None
-    company = data.risk_by_team[data.risk_by_team["is_company_total"]]
-    return None if company.empty or company.iloc[0]["is_suppressed"] else company.iloc[0]
-
-
-def recommended_actions(data: ReportData) -> list[str]:
-    """What leadership should do this week, from the figures in the report."""
-    actions = []
-    company = _company_risk(data)
-    if company is not None and company["high_risk_reps"] > 0:
-        actions.append(
-            f"{int(company['high_risk_reps'])} reps are in the High risk band, with "
-            f"{money(company['revenue_at_risk'], data.currency)} of revenue at risk: HR has "
-            "the names; make sure each gets a stay interview within two weeks and a handover "
-            "plan for the accounts that depend on them."
-        )
-    if data.biggest_drop_stage is not None:
-        row = data.funnel.set_index("stage_name").loc[data.biggest_drop_stage]
-        actions.append(
-            f"The funnel loses most deals at {data.biggest_drop_stage} (only "
-            f"{row['conversion_rate']:.0%} advance): review qualification and coaching there."
-        )
-    if not data.key_accounts.empty:
-        revenue = data.key_accounts["trailing_12m_revenue"].sum()
-        actions.append(
-            f"The {len(data.key_accounts)} largest single-threaded accounts brought "
-            f"{money(revenue, data.currency)} in the last 12 months: add a second contact "
-            "(manager or solutions engineer) to each."
-        )
-    attrition = {kpi.name: kpi for kpi in data.kpis}["Voluntary attrition, trailing 12 months"]
-    rising = attrition.current is not None and attrition.prior is not None
-    if rising and attrition.current > attrition.prior * 1.1:
-        actions.append(
-            f"Voluntary attrition rose to {attrition.current:.1%} (from "
-            f"{attrition.prior:.1%}): review pay against band and promotion timing."
-        )
-    return actions
-
-
-def format_kpi_value(kpi: Kpi, value: float | None, currency: str) -> str:
-    if value is None:
-        return "n/a"
-    if kpi.unit == "percent":
-        return f"{value:.1%}"
-    if kpi.unit == "money":
-        return money(value, currency)
-    if kpi.unit == "days":
-        return f"{value:,.0f} days"
-    return f"{value:,.0f}"
-
-
-def kpi_change(kpi: Kpi) -> tuple[str, str]:
-    """The change against the prior period in words and whether it is good, bad or flat."""
-    if kpi.current is None or kpi.prior is None:
-        return "no prior", "flat"
-    delta = kpi.current - kpi.prior
-    if kpi.unit == "percent":
-        text = f"{delta * 100:+.1f} pts"
-    elif kpi.prior:
-        text = f"{delta / abs(kpi.prior):+.0%}"
-    else:
-        text = f"{delta:+,.0f}"
-    if abs(delta) < 1e-9:
-        return text, "flat"
-    return text, "good" if (delta > 0) == kpi.higher_is_better else "bad"
