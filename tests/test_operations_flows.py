@@ -67,32 +67,26 @@ def test_a_rejected_load_fails_the_daily_run_and_keeps_the_marts(
 
 
 def test_weekly_report_flow_delivers_to_the_leadership_outbox(
-    prefect_server, operated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefect_server, unalerted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REPRADAR_REPORT_URLS", raising=False)
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(operated, copy)
-    state = weekly_report(warehouse=str(copy), return_state=True)
+    state = weekly_report(warehouse=str(unalerted), return_state=True)
     result = state.result()
     assert len(result.sent) == 1
-    [message] = (tmp_path / "outbox" / "leadership").glob("*.md")
+    [message] = (unalerted.parent / "outbox" / "leadership").glob("*.md")
     text = message.read_text()
     assert "| Bookings |" in text and ".pdf" in text
     artifact = flow_run_artifact(state, "leadership-report")
     assert "## Recommended actions" in artifact
-    assert not [n for n in people_names(copy) if n in artifact + text]
+    assert not [n for n in people_names(unalerted) if n in artifact + text]
 
 
 def test_alerts_flow_artifact_has_counts_not_names(
-    prefect_server, operated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefect_server, unalerted: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REPRADAR_ALERT_URLS", raising=False)
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(operated, copy)
-    with duckdb.connect(str(copy)) as con:
-        con.execute("DELETE FROM ops.alert_outbox")
-    state = alerts_flow(warehouse=str(copy), return_state=True)
+    state = alerts_flow(warehouse=str(unalerted), return_state=True)
     result = state.result()
     artifact = flow_run_artifact(state, "alerts-summary")
     assert f"{len(result.created)} new alerts recorded" in artifact
-    assert not [n for n in people_names(copy) if n in artifact]
+    assert not [n for n in people_names(unalerted) if n in artifact]
