@@ -632,7 +632,10 @@ def demo_command(
     typer.echo(f"              {report.pdf}")
     typer.echo(f"  HR outbox:  {alerts.outbox_directory or ', '.join(alerts.channels)}")
     typer.echo(f"  model card: {trained.card_path}")
-    typer.echo("Next: `repradar alerts list`, `repradar serve` to run the schedules.")
+    typer.echo(
+        f"Next: `repradar alerts list --warehouse {warehouse}`; `repradar serve` runs the "
+        "schedules (README: Schedules)."
+    )
 
 
 def _print_report(result: ReportResult) -> None:
