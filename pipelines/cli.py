@@ -46,6 +46,7 @@ from pipelines.ingest.errors import WarehouseBusy
 from pipelines.ingest.options import IngestOptions, MappingError, read_mapping
 from pipelines.ingest.read import SourceError
 from pipelines.ingest.warehouse import remove_database, resolve_warehouse
+from pipelines.mapping_commands import mapping_app
 from pipelines.report import (
     ReportDataError,
     ReportResult,
@@ -216,14 +217,14 @@ def _flow_result(state: State, expected_failure: type[Exception]):
 
 
 def _ingest_under_prefect(
-    source: Path, warehouse: Path, mapping: Path | None, reports: Path, force: bool
+    source: Path, warehouse: Path, mapping: str | None, reports: Path, force: bool
 ) -> IngestResult:
     from pipelines.flows.ingest import IngestRejected, ingest_flow
 
     state = ingest_flow(
         source=str(source),
         warehouse=str(warehouse),
-        mapping=str(mapping) if mapping else None,
+        mapping=mapping,
         reports=str(reports),
         force=force,
         return_state=True,
@@ -241,10 +242,11 @@ def ingest_command(
         ),
     ],
     mapping: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="YAML mapping: file names, encodings, delimiters, column names, date "
-            "order and rule policies (see README).",
+            help="How to read exports that do not follow the contract: a YAML mapping "
+            "file, or a shipped one by name (salesforce, hubspot, zoho, fxiaoke, bamboohr, "
+            "workday, maven_crm; see `repradar mapping list`).",
             show_default=False,
         ),
     ] = None,
@@ -716,6 +718,7 @@ alerts_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(mapping_app, name="mapping")
 
 
 @alerts_app.command("send")
@@ -823,8 +826,11 @@ def run_command(
         Path | None, typer.Option(help=WAREHOUSE_OPTION_HELP, show_default=False)
     ] = None,
     mapping: Annotated[
-        Path | None,
-        typer.Option(help="YAML mapping of the exports (as for `ingest`).", show_default=False),
+        str | None,
+        typer.Option(
+            help="YAML mapping of the exports, or a shipped mapping's name (as for `ingest`).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Run the `daily` flow once, as the schedule would: ingest -> transform -> train (when
@@ -832,13 +838,18 @@ def run_command(
     $PREFECT_API_URL, else a temporary local server)."""
     if not source.is_dir():
         raise typer.BadParameter(f"{source} is not a directory", param_hint="--source")
+    if mapping:
+        try:
+            read_mapping(mapping)
+        except MappingError as error:
+            raise typer.BadParameter(str(error), param_hint="--mapping") from error
     from pipelines.flows.operations import daily_flow
 
     path = resolve_warehouse(warehouse)
     state = daily_flow(
         source=str(source),
         warehouse=str(path),
-        mapping=str(mapping) if mapping else None,
+        mapping=mapping,
         return_state=True,
     )
     if state.is_failed():

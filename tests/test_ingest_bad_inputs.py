@@ -896,14 +896,14 @@ def test_every_row_failing_under_max_quarantine_share_one_quarantines_them_all(
     [
         pytest.param(
             "date_order: MDY\ndelimeter: ';'\n",
-            "unknown key(s) delimeter; allowed: date_order, delimiter, encoding, "
-            "max_quarantine_share, policies, tables",
+            "unknown key(s) delimeter; allowed: date_order, delimiter, description, encoding, "
+            "max_quarantine_share, policies, tables, unverified",
             id="top-level key",
         ),
         pytest.param(
             "tables:\n  crm_users:\n    filename: users.csv\n",
-            "tables.crm_users: unknown key(s) filename; allowed: columns, delimiter, encoding, "
-            "file",
+            "tables.crm_users: unknown key(s) filename; allowed: columns, date_format, delimiter, "
+            "encoding, file, keep_earliest, rows, sheet",
             id="table key",
         ),
         pytest.param(

@@ -23,6 +23,8 @@ class FileRejected(Exception):
         self.expected = expected
         self.rule = rule
         self.rows_read = 0  # rows the file held, when it could be read
+        self.origins: dict[str, str] = {}  # contract column -> source, when mapped
+        self.ignored: list[str] = []  # source columns nothing reads
         super().__init__(str(self))
 
     def __str__(self) -> str:

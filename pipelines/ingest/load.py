@@ -17,9 +17,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest import read, validate, warehouse
+from pipelines.contract import DATE, TABLES, TIMESTAMP
+from pipelines.ingest import project, read, validate, warehouse
 from pipelines.ingest.errors import FileRejected
-from pipelines.ingest.options import IngestOptions
+from pipelines.ingest.options import IngestOptions, TableSource
 from pipelines.ingest.suites import load_suite
 
 # Parents before children: every reference points to a table earlier in this order.
@@ -74,6 +75,8 @@ class FileLoad:
     finished_at: dt.datetime | None = None
     outcomes: list[validate.RuleOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)  # contract column -> source
+    ignored: list[str] = field(default_factory=list)  # source columns nothing reads
 
 
 @dataclass
@@ -106,6 +109,21 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, table: str, checksum: str) -
     return row[0] if row else None
 
 
+def _date_formats(
+    table: str, table_source: TableSource, projection: project.Projection
+) -> dict[str, tuple[str, ...]]:
+    """Each date column's formats: its own mapped formats, else the table's."""
+    formats = {}
+    for column, kind in TABLES[table].columns.items():
+        if kind not in (DATE, TIMESTAMP):
+            continue
+        own = [f for spec in projection.specs.get(column, []) for f in spec.formats]
+        chosen = tuple(dict.fromkeys(own)) or table_source.date_formats
+        if chosen:
+            formats[column] = chosen
+    return formats
+
+
 def _load_file(
     con: duckdb.DuckDBPyConnection,
     source: read.SourceFile,
@@ -130,15 +148,26 @@ def _load_file(
         log.finished_at = _now()
         return log
     rules = load_suite(table, request.options.policies)
-    context = validate.Context(
-        file=source.path.name,
-        date_order=request.options.date_order,
-        today=request.today,
-        max_quarantine_share=request.options.max_quarantine_share,
-    )
     staged = read.stage(con, source, table_source, fingerprint.encoding, f"stg_{table}")
     try:
-        verdict = validate.check(con, table, rules, staged, table_source.columns, context)
+        projection = project.project(con, staged, table, table_source)
+        log.origins, log.ignored = projection.origins, projection.ignored
+        project.check_unknown_values(
+            con, projection, table, validate.value_sets(rules), source.path.name
+        )
+        context = validate.Context(
+            file=source.path.name,
+            date_order=request.options.date_order,
+            today=request.today,
+            max_quarantine_share=request.options.max_quarantine_share,
+            formats=_date_formats(table, table_source, projection),
+            keep_earliest=table_source.keep_earliest,
+        )
+        verdict = validate.check(con, table, rules, projection.staged, context)
+        verdict.notes[:0] = projection.notes
+        if projection.ignored:
+            ignored = ", ".join(projection.ignored)
+            verdict.notes.append(f"ignored columns not in the contract or the mapping: {ignored}")
 
         def parent_keys(parent: str, column: str) -> str | None:
             if parent in rejected_tables:
@@ -167,6 +196,7 @@ def _load_file(
         log.message = "; ".join(verdict.notes)
     except FileRejected as error:
         error.rows_read = staged.rows + len(staged.malformed)
+        error.origins, error.ignored = log.origins, log.ignored
         read.drop_staging(con, staged)
         raise
     read.drop_staging(con, staged)
@@ -244,6 +274,8 @@ def _rejected_log(source: read.SourceFile, error: FileRejected) -> FileLoad:
         message=str(error),
         started_at=at,
         finished_at=at,
+        origins=error.origins,
+        ignored=error.ignored,
     )
 
 

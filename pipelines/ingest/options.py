@@ -1,69 +1,135 @@
 """How to read a source: the options of `repradar ingest` and its `--mapping` YAML file.
 
-A mapping file may set, globally or per table: the file name, the text encoding, the
-delimiter, and the source column name of each contract column. Globally it also sets the
-day/month order of ambiguous dates, the policy of any rule, and the share of a file's
-rows that may be quarantined before the whole file is rejected.
-
-```yaml
-date_order: MDY            # 03/05/2024 is March 5th (default DMY: 5 March)
-encoding: gb18030          # default: detected (UTF-8, UTF-8 with BOM, else GB18030)
-max_quarantine_share: 0.5  # more than half the rows failing rejects the file
-policies:
-  crm_activities.logged_at.not_before_occurred_at: warn
-tables:
-  crm_opportunities:
-    file: Opportunities.csv
-    delimiter: ";"
-    columns: {opportunity_id: Id, owner_user_id: OwnerId}
-```
+A mapping file says which file holds each contract table, how to decode it, and how each
+contract column is made from the file's columns (a rename, a constant, a SQL expression,
+a value map, date formats), optionally deriving several contract rows from one source
+row. The format is documented in `mappings/README.md`; the shipped mappings for common
+CRM and HR systems live next to it and can be named without a path.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pipelines.contract import TABLES
+from pipelines.contract import DATE, TABLES, TIMESTAMP
 from pipelines.ingest.suites import Policy, all_rule_ids
 
 DATE_ORDERS = ("DMY", "MDY")
 ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "latin-1", "cp1252", "utf-16")
+SHIPPED = Path(__file__).parent / "mappings"
+TOP_KEYS = {
+    "description",
+    "unverified",
+    "date_order",
+    "encoding",
+    "delimiter",
+    "max_quarantine_share",
+    "policies",
+    "tables",
+}
+TABLE_KEYS = {
+    "file",
+    "sheet",
+    "encoding",
+    "delimiter",
+    "date_format",
+    "keep_earliest",
+    "columns",
+    "rows",
+}
+COLUMN_KEYS = {"from", "value", "sql", "values", "default", "format"}
 
 
 class MappingError(ValueError):
     """A mapping file that cannot be used; the message says where and why."""
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false are booleans, so `Yes: Closed Won` maps the
+    text "Yes" (YAML 1.1 would read the key as the boolean True)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How one contract column is made from a source row."""
+
+    source: str | None = None  # a source column
+    value: str | None = None  # a constant
+    sql: str | None = None  # a DuckDB expression over the source columns
+    values: dict[str, str] | None = None  # value map, keys casefolded
+    default: str | None = None
+    formats: tuple[str, ...] = ()  # strptime formats of a date or timestamp
+
+    def describe(self) -> str:
+        """The origin in words, for `mapping check` and the load report."""
+        if self.value is not None:
+            origin = f"constant {self.value!r}"
+        elif self.sql is not None:
+            origin = f"sql {self.sql}"
+        else:
+            origin = repr(self.source)
+        if self.values:
+            origin += f" through {len(self.values)} mapped value(s)"
+        if self.default is not None:
+            origin += f", default {self.default!r}"
+        return origin
+
+
 @dataclass(frozen=True)
 class TableSource:
-    """Where one contract table comes from."""
+    """Where one contract table comes from and how its columns are made."""
 
-    file: str | None = None
+    file: tuple[str, ...] = ()  # names or glob patterns, tried in order
+    sheet: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
+    date_formats: tuple[str, ...] = ()
+    keep_earliest: str | None = None
+    columns: dict[str, ColumnSpec] = field(default_factory=dict)
+    rows: tuple[dict[str, ColumnSpec], ...] = ()
+
+    def spec_of(self, column: str) -> ColumnSpec:
+        """The column's spec; without one, the source column of the contract's name."""
+        return self.columns.get(column, ColumnSpec(source=column))
 
 
 @dataclass(frozen=True)
 class IngestOptions:
+    description: str = ""
+    unverified: str = ""
     date_order: str = "DMY"
     encoding: str | None = None
     delimiter: str | None = None
     max_quarantine_share: float = 0.5
     policies: dict[str, str] = field(default_factory=dict)
     tables: dict[str, TableSource] = field(default_factory=dict)
+    path: Path | None = None
 
     def source_of(self, table: str) -> TableSource:
         configured = self.tables.get(table, TableSource())
         return TableSource(
             file=configured.file,
+            sheet=configured.sheet,
             encoding=configured.encoding or self.encoding,
             delimiter=configured.delimiter or self.delimiter,
+            date_formats=configured.date_formats,
+            keep_earliest=configured.keep_earliest,
             columns=configured.columns,
+            rows=configured.rows,
         )
 
 
@@ -82,44 +148,121 @@ def _check_encoding(where: str, encoding: str | None) -> None:
         )
 
 
-def _table_source(path: Path, table: str, spec: dict[str, Any]) -> TableSource:
-    where = f"{path}: tables.{table}"
-    if table not in TABLES:
-        raise MappingError(f"{where}: not a contract table; tables are {', '.join(TABLES)}")
-    _check_keys(where, spec, {"file", "encoding", "delimiter", "columns"})
-    _check_encoding(where, spec.get("encoding"))
-    columns = spec.get("columns") or {}
-    unknown = sorted(set(columns) - set(TABLES[table].columns))
-    if unknown:
+def _text(value: Any) -> str:
+    """A YAML scalar as the text a file would hold (true -> "true", 3 -> "3")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _formats(where: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    formats = value if isinstance(value, list) else [value]
+    if not formats or not all(isinstance(f, str) and "%" in f for f in formats):
+        raise MappingError(f"{where}: expected a strptime format like '%d.%m.%Y' or a list")
+    return tuple(formats)
+
+
+def _column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSpec:
+    if column not in TABLES[table].columns:
         raise MappingError(
-            f"{where}.columns: {', '.join(unknown)} not in the contract; "
+            f"{where}: {column} is not in the contract; "
             f"{table} has {', '.join(TABLES[table].columns)}"
         )
-    return TableSource(
-        file=spec.get("file"),
-        encoding=spec.get("encoding"),
-        delimiter=spec.get("delimiter"),
-        columns={k: str(v) for k, v in columns.items()},
+    where = f"{where}.{column}"
+    if isinstance(spec, str):
+        return ColumnSpec(source=spec)
+    if not isinstance(spec, dict):
+        raise MappingError(f"{where}: expected a source column name or a mapping of keys")
+    _check_keys(where, spec, COLUMN_KEYS)
+    origins = [key for key in ("from", "value", "sql") if key in spec]
+    if len(origins) != 1:
+        raise MappingError(f"{where}: give exactly one of from, value, sql")
+    values = spec.get("values")
+    if values is not None and not isinstance(values, dict):
+        raise MappingError(f"{where}.values: expected a mapping of source value: contract value")
+    formats = _formats(f"{where}.format", spec.get("format"))
+    if formats and TABLES[table].columns[column] not in (DATE, TIMESTAMP):
+        raise MappingError(f"{where}.format: {column} is not a date or timestamp column")
+    return ColumnSpec(
+        source=_text(spec["from"]) if "from" in spec else None,
+        value=_text(spec["value"]) if "value" in spec else None,
+        sql=_text(spec["sql"]) if "sql" in spec else None,
+        values={_text(k).strip().casefold(): _text(v) for k, v in values.items()}
+        if values is not None
+        else None,
+        default=_text(spec["default"]) if "default" in spec else None,
+        formats=formats,
     )
 
 
-def read_mapping(path: Path) -> IngestOptions:
-    """Parse and check a mapping file; every mistake is a MappingError naming the key."""
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise MappingError(f"{path}: cannot read the mapping file: {error}") from error
+def _column_specs(where: str, table: str, specs: Any) -> dict[str, ColumnSpec]:
+    if not isinstance(specs, dict):
+        raise MappingError(f"{where}: expected a mapping of contract column: source")
+    return {
+        str(column): _column_spec(where, table, str(column), spec) for column, spec in specs.items()
+    }
+
+
+def _files(where: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    files = value if isinstance(value, list) else [value]
+    if not files or not all(isinstance(f, str) and f for f in files):
+        raise MappingError(f"{where}.file: expected a file name or pattern, or a list of them")
+    return tuple(files)
+
+
+def _table_source(path: Path, table: str, spec: Any) -> TableSource:
+    where = f"{path}: tables.{table}"
+    if table not in TABLES:
+        raise MappingError(f"{where}: not a contract table; tables are {', '.join(TABLES)}")
     if not isinstance(spec, dict):
-        raise MappingError(f"{path}: expected a mapping of keys, found {type(spec).__name__}")
-    allowed = {"date_order", "encoding", "delimiter", "max_quarantine_share", "policies", "tables"}
-    _check_keys(str(path), spec, allowed)
-    date_order = str(spec.get("date_order", "DMY")).upper()
-    if date_order not in DATE_ORDERS:
-        raise MappingError(f"{path}: date_order {date_order!r} must be one of DMY, MDY")
-    _check_encoding(str(path), spec.get("encoding"))
-    share = float(spec.get("max_quarantine_share", 0.5))
-    if not 0 <= share <= 1:
-        raise MappingError(f"{path}: max_quarantine_share {share} must be between 0 and 1")
+        raise MappingError(f"{where}: expected a mapping of keys")
+    _check_keys(where, spec, TABLE_KEYS)
+    _check_encoding(where, spec.get("encoding"))
+    rows = spec.get("rows") or []
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and r for r in rows):
+        raise MappingError(f"{where}.rows: expected a list of column mappings, one per row")
+    keep = spec.get("keep_earliest")
+    if keep is not None and TABLES[table].columns.get(keep) not in (DATE, TIMESTAMP):
+        raise MappingError(f"{where}.keep_earliest: {keep!r} is not a date column of {table}")
+    return TableSource(
+        file=_files(where, spec.get("file")),
+        sheet=_text(spec["sheet"]) if "sheet" in spec else None,
+        encoding=spec.get("encoding"),
+        delimiter=spec.get("delimiter"),
+        date_formats=_formats(f"{where}.date_format", spec.get("date_format")),
+        keep_earliest=keep,
+        columns=_column_specs(f"{where}.columns", table, spec.get("columns") or {}),
+        rows=tuple(
+            _column_specs(f"{where}.rows[{number}]", table, entry)
+            for number, entry in enumerate(rows)
+        ),
+    )
+
+
+def shipped_mappings() -> dict[str, Path]:
+    """The mapping files that ship with repradar, by name (file stem)."""
+    return {p.stem: p for p in sorted(SHIPPED.glob("*.yaml"))}
+
+
+def resolve_mapping(name_or_path: str | Path) -> Path:
+    """A mapping file's path: an existing file, else a shipped mapping of that name."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = shipped_mappings()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    raise MappingError(
+        f"{name_or_path}: no such file, and not a shipped mapping "
+        f"({', '.join(shipped) or 'none shipped'})"
+    )
+
+
+def _policies(path: Path, spec: dict[str, Any]) -> dict[str, str]:
     policies = {str(k): str(v) for k, v in (spec.get("policies") or {}).items()}
     known = all_rule_ids()
     for rule, policy in policies.items():
@@ -129,15 +272,41 @@ def read_mapping(path: Path) -> IngestOptions:
             raise MappingError(
                 f"{path}: policies.{rule}: {policy!r} must be reject_row, reject_file or warn"
             )
-    tables = {
-        table: _table_source(path, table, table_spec or {})
-        for table, table_spec in (spec.get("tables") or {}).items()
-    }
+    return policies
+
+
+def read_mapping(name_or_path: str | Path) -> IngestOptions:
+    """Parse and check a mapping file (a path or a shipped mapping's name); every mistake
+    is a MappingError naming the key."""
+    path = resolve_mapping(name_or_path)
+    try:
+        spec = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise MappingError(f"{path}: cannot read the mapping file: {error}") from error
+    if not isinstance(spec, dict):
+        raise MappingError(f"{path}: expected a mapping of keys, found {type(spec).__name__}")
+    _check_keys(str(path), spec, TOP_KEYS)
+    date_order = str(spec.get("date_order", "DMY")).upper()
+    if date_order not in DATE_ORDERS:
+        raise MappingError(f"{path}: date_order {date_order!r} must be one of DMY, MDY")
+    _check_encoding(str(path), spec.get("encoding"))
+    share = float(spec.get("max_quarantine_share", 0.5))
+    if not 0 <= share <= 1:
+        raise MappingError(f"{path}: max_quarantine_share {share} must be between 0 and 1")
+    tables = spec.get("tables") or {}
+    if not isinstance(tables, dict):
+        raise MappingError(f"{path}: tables: expected a mapping of contract table: source")
     return IngestOptions(
+        description=_text(spec.get("description")).strip(),
+        unverified=_text(spec.get("unverified")).strip(),
         date_order=date_order,
         encoding=spec.get("encoding"),
         delimiter=spec.get("delimiter"),
         max_quarantine_share=share,
-        policies=policies,
-        tables=tables,
+        policies=_policies(path, spec),
+        tables={
+            str(table): _table_source(path, str(table), table_spec or {})
+            for table, table_spec in tables.items()
+        },
+        path=path,
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import fnmatch
 import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import openpyxl
@@ -21,7 +23,7 @@ import pandas as pd
 
 from pipelines.contract import TABLES
 from pipelines.ingest.errors import FileRejected
-from pipelines.ingest.options import IngestOptions, MappingError, TableSource
+from pipelines.ingest.options import IngestOptions, TableSource
 
 KINDS = {
     ".csv": "csv",
@@ -48,6 +50,7 @@ class SourceFile:
     table: str
     path: Path
     kind: str
+    sheet: str | None = None  # Excel: the sheet the mapping names
 
 
 @dataclass(frozen=True)
@@ -73,20 +76,41 @@ class StagedFile:
     row_sql: str  # SQL giving each staged row's number in the file
     rows: int
     malformed: list[MalformedRow] = field(default_factory=list)
+    source_header: list[str] = field(default_factory=list)  # of the file, when projected
+    origins: dict[str, str] = field(default_factory=dict)  # contract column -> its origin
+
+
+def _matching(files: list[Path], pattern: str) -> list[Path]:
+    return [p for p in files if fnmatch.fnmatchcase(p.name.casefold(), pattern.casefold())]
+
+
+def _configured_candidates(table: str, files: list[Path], patterns: tuple[str, ...]) -> list[Path]:
+    """The files matching the first of the mapping's patterns that matches any."""
+    for pattern in patterns:
+        candidates = _matching(files, pattern)
+        if len(candidates) > 1:
+            names = ", ".join(p.name for p in candidates)
+            raise SourceError(
+                f"{table}: the mapping's file {pattern!r} matches more than one file "
+                f"({names}); keep one or make the pattern match one"
+            )
+        if candidates:
+            return candidates
+    return []
 
 
 def discover(source: Path, options: IngestOptions) -> tuple[dict[str, SourceFile], list[Path]]:
-    """One file per contract table found in `source`, and the files nothing will read."""
+    """One file per contract table found in `source`, and the files nothing will read.
+
+    A table the mapping names a file for is read from the first pattern that matches
+    (several tables may read one file); any other table from a file named like it."""
     files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
     found: dict[str, SourceFile] = {}
     claimed: set[Path] = set()
     for table in TABLES:
-        configured = options.source_of(table).file
-        if configured is not None:
-            path = source / configured
-            if not path.is_file():
-                raise MappingError(f"tables.{table}.file: {path} does not exist")
-            candidates = [path]
+        table_source = options.source_of(table)
+        if table_source.file:
+            candidates = _configured_candidates(table, files, table_source.file)
         else:
             candidates = [p for p in files if p.stem.lower() == table and p.suffix.lower() in KINDS]
         if len(candidates) > 1:
@@ -95,7 +119,7 @@ def discover(source: Path, options: IngestOptions) -> tuple[dict[str, SourceFile
         if candidates:
             path = candidates[0]
             kind = KINDS.get(path.suffix.lower(), "csv")
-            found[table] = SourceFile(table, path, kind)
+            found[table] = SourceFile(table, path, kind, table_source.sheet)
             claimed.add(path)
     return found, [p for p in files if p not in claimed]
 
@@ -307,6 +331,22 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
+def _sheet(workbook: openpyxl.Workbook, source: SourceFile) -> Any:
+    """The configured sheet, else the one named like the table, else the first."""
+    if source.sheet is None:
+        if source.table in workbook.sheetnames:
+            return workbook[source.table]
+        return workbook.active
+    if source.sheet in workbook.sheetnames:
+        return workbook[source.sheet]
+    workbook.close()
+    raise _unreadable(
+        source,
+        f"no sheet {source.sheet!r} (the workbook has {', '.join(workbook.sheetnames)})",
+        "the sheet named by `sheet:` in the mapping file",
+    )
+
+
 def _stage_excel(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: str) -> StagedFile:
     try:
         workbook = openpyxl.load_workbook(source.path, read_only=True, data_only=True)
@@ -314,7 +354,7 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: s
         raise _unreadable(
             source, f"a file that is not a readable Excel workbook ({error})", "an .xlsx workbook"
         ) from error
-    sheet = workbook[source.table] if source.table in workbook.sheetnames else workbook.active
+    sheet = _sheet(workbook, source)
     rows = sheet.iter_rows(values_only=True)
     header_cells = next(rows, None)
     if header_cells is None or all(cell is None for cell in header_cells):
@@ -355,6 +395,5 @@ def stage(
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {staged.relation}")
-    con.execute(f"DROP TABLE IF EXISTS {staged.relation}_skips")
-    con.execute(f"DROP TABLE IF EXISTS {staged.relation}_checked")
+    for suffix in ("", "_skips", "_checked", "_mapped", "_mapped_checked"):
+        con.execute(f"DROP TABLE IF EXISTS {staged.relation}{suffix}")

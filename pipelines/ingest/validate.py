@@ -72,23 +72,13 @@ class Context:
     date_order: str
     today: dt.date
     max_quarantine_share: float
+    formats: dict[str, tuple[str, ...]] = field(default_factory=dict)  # mapped date formats
+    keep_earliest: str | None = None
 
 
-def _normalise_header(name: str) -> str:
+def normalise_header(name: str) -> str:
+    """A header as matched: without a byte-order mark, surrounding spaces and case."""
     return name.strip().lstrip("\ufeff").strip().casefold()
-
-
-def match_columns(
-    staged: StagedFile, table: str, configured: dict[str, str]
-) -> tuple[dict[str, str | None], list[str]]:
-    """Contract column -> staged column (None when absent), and the ignored columns."""
-    by_name = {_normalise_header(h): h for h in staged.header}
-    matched: dict[str, str | None] = {}
-    for column in TABLES[table].columns:
-        wanted = configured.get(column, column)
-        matched[column] = by_name.get(_normalise_header(wanted))
-    used = {h for h in matched.values() if h is not None}
-    return matched, [h for h in staged.header if h not in used]
 
 
 def _type_regex(rules: list[Rule], column: str) -> str | None:
@@ -110,14 +100,38 @@ def _value_set(rules: list[Rule], column: str) -> list[str] | None:
     return None
 
 
+def value_sets(rules: list[Rule]) -> dict[str, list[str]]:
+    """Each column with a fixed set of contract values: those values."""
+    sets = {}
+    for rule in rules:
+        if rule.column is not None and (values := _value_set(rules, rule.column)) is not None:
+            sets[rule.column] = values
+    return sets
+
+
 def _date_formats(date_order: str) -> str:
     formats = DAY_FIRST if date_order == "DMY" else MONTH_FIRST
     return "[" + ", ".join(lit(f) for f in formats) + "]"
 
 
-def _parse_sql(kind: str, raw: str, regex: str | None, values: list[str] | None, order: str) -> str:
+def _formatted_sql(kind: str, v: str, formats: tuple[str, ...]) -> str:
+    """A date or timestamp in exactly one of the mapping's formats."""
+    parsed = f"try_strptime({v}, [{', '.join(map(lit, formats))}])"
+    return f"CAST({parsed} AS DATE)" if kind == DATE else parsed
+
+
+def _parse_sql(
+    kind: str,
+    raw: str,
+    regex: str | None,
+    values: list[str] | None,
+    order: str,
+    formats: tuple[str, ...] = (),
+) -> str:
     """SQL turning the text `raw` into the contract type; NULL when it does not parse."""
     v = f"nullif(trim({raw}), '')"
+    if formats and kind in (DATE, TIMESTAMP):
+        return _formatted_sql(kind, v, formats)
     if kind == INTEGER:
         parsed = f"TRY_CAST(split_part({v}, '.', 1) AS BIGINT)"
     elif kind == DECIMAL:
@@ -221,12 +235,18 @@ def _failure_list(items: list[str]) -> str:
     return f"list_filter([{', '.join(items)}]::{FAILURE_TYPE}[], lambda x: x IS NOT NULL)"
 
 
-def _check_header(
-    rules: list[Rule], matched: dict[str, str | None], staged: StagedFile, context: Context
-) -> list[str]:
+def _absent_column(column: str, staged: StagedFile) -> str:
+    header = ", ".join(staged.source_header or staged.header)
+    origin = staged.origins.get(column)
+    if origin is not None and origin != repr(column):
+        return f"no source column for it (the mapping reads {origin}; the header has {header})"
+    return f"no such column (the header has {header})"
+
+
+def _check_header(rules: list[Rule], staged: StagedFile, context: Context) -> list[str]:
     notes = []
     for rule in rules:
-        if rule.expectation != "expect_column_to_exist" or matched[rule.column] is not None:
+        if rule.expectation != "expect_column_to_exist" or rule.column in staged.header:
             continue
         if rule.policy is Policy.WARN:
             notes.append(f"column {rule.column} is absent; loaded as empty ({rule.expected})")
@@ -235,7 +255,7 @@ def _check_header(
             file=context.file,
             row=1,
             column=rule.column,
-            found="no such column (the header has " + ", ".join(staged.header) + ")",
+            found=_absent_column(rule.column, staged),
             expected=rule.expected,
             rule=rule.rule_id,
         )
@@ -247,32 +267,30 @@ def check(
     table: str,
     rules: list[Rule],
     staged: StagedFile,
-    configured_columns: dict[str, str],
     context: Context,
 ) -> Verdict:
-    """Evaluate every row rule and the duplicate-key rule; references come separately."""
+    """Evaluate every row rule and the duplicate-key rule on a file projected onto the
+    contract's columns; references come separately."""
     kinds = TABLES[table].columns
-    matched, ignored = match_columns(staged, table, configured_columns)
-    notes = _check_header(rules, matched, staged, context)
-    if ignored:
-        notes.append("ignored columns not in the contract: " + ", ".join(ignored))
+    notes = _check_header(rules, staged, context)
     selects = [f"{staged.row_sql} AS _row"]
     for column, kind in kinds.items():
-        source = matched[column]
-        raw = f"{staged.relation}.{q(source)}" if source else "CAST(NULL AS VARCHAR)"
+        present = column in staged.header
+        raw = f"{staged.relation}.{q(column)}" if present else "CAST(NULL AS VARCHAR)"
         selects.append(f"{raw} AS {q('r__' + column)}")
         parsed = _parse_sql(
             kind,
-            f"{staged.relation}.{q(source)}" if source else "CAST(NULL AS VARCHAR)",
+            raw,
             _type_regex(rules, column),
             _value_set(rules, column),
             context.date_order,
+            context.formats.get(column, ()),
         )
         selects.append(f"{parsed} AS {q(column)}")
     errors, warnings = [], []
     for rule in rules:
         compiled = _row_rule_sql(rule, kinds, context.today)
-        if compiled is None or matched.get(rule.column) is None:
+        if compiled is None or rule.column not in staged.header:
             continue  # not a row rule, or its column is absent (the header check decided)
         (warnings if rule.policy is Policy.WARN else errors).append(_failure_sql(rule, *compiled))
     checked = f"{staged.relation}_checked"
@@ -281,10 +299,29 @@ def check(
         f"{_failure_list(warnings)} AS _warnings FROM (SELECT {', '.join(selects)} "
         f"FROM {staged.relation})"
     )
+    if context.keep_earliest is not None:
+        notes.extend(_keep_earliest(con, checked, table, context.keep_earliest))
     unique = next(r for r in rules if r.rule_id == "key.unique")
     _check_duplicates(con, checked, table, unique)
     notes.extend(_normalised_values(con, checked, rules))
     return Verdict(checked, staged.rows + len(staged.malformed), 0, notes=notes)
+
+
+def _keep_earliest(con: duckdb.DuckDBPyConnection, checked: str, table: str, by: str) -> list[str]:
+    """Valid rows sharing a key collapse into the one with the earliest `by`: the others
+    are merged into it (they count as loaded, not quarantined)."""
+    key = ", ".join(q(k) for k in TABLES[table].key)
+    merged = con.execute(
+        f"DELETE FROM {checked} WHERE rowid IN (SELECT rowid FROM {checked} "
+        f"WHERE len(_errors) = 0 QUALIFY row_number() OVER (PARTITION BY {key} "
+        f"ORDER BY {q(by)} NULLS LAST, _row) > 1)"
+    ).fetchone()[0]
+    if not merged:
+        return []
+    return [
+        f"{merged:,} row(s) merged into an earlier row with the same "
+        f"{', '.join(TABLES[table].key)} (keep_earliest: {by})"
+    ]
 
 
 def _append_failure(
