@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 from pipelines.ingest import report
@@ -18,16 +19,24 @@ def ingest(request: IngestRequest, progress: Callable[[str], None]) -> IngestRes
     return result
 
 
+def _padded(text: str, width: int) -> str:
+    """`text` left-aligned in `width` terminal columns (CJK characters take two)."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - shown, 0)
+
+
 def summary_lines(result: IngestResult) -> list[str]:
     """The load summary printed by the CLI and the demo, one table row per file."""
-    lines = [f"{'file':<36} {'status':<12} {'read':>10} {'loaded':>10} {'quarantined':>12}"]
+    lines = [
+        f"{'table':<30} {'file':<36} {'status':<12} {'read':>10} {'loaded':>10} {'quarantined':>12}"
+    ]
     for f in result.files:
         lines.append(
-            f"{f.source_file:<36} {f.status:<12} {f.rows_read:>10,} {f.rows_loaded:>10,} "
-            f"{f.rows_quarantined:>12,}"
+            f"{f.table:<30} {_padded(f.source_file, 36)} {f.status:<12} {f.rows_read:>10,} "
+            f"{f.rows_loaded:>10,} {f.rows_quarantined:>12,}"
         )
     lines.append(
-        f"{'total':<36} {'':<12} {sum(f.rows_read for f in result.files):>10,} "
+        f"{'total':<30} {'':<36} {'':<12} {sum(f.rows_read for f in result.files):>10,} "
         f"{sum(f.rows_loaded for f in result.files):>10,} "
         f"{sum(f.rows_quarantined for f in result.files):>12,}"
     )

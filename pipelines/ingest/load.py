@@ -10,6 +10,7 @@ A run killed part-way never commits, so it leaves the warehouse as it was too.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,6 +110,15 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, table: str, checksum: str) -
     return row[0] if row else None
 
 
+def _load_checksum(file_sha256: str, table: str, options: IngestOptions) -> str:
+    """The file's SHA-256; for a table the mapping configures, combined with how it is
+    mapped, so the same file read through a changed mapping is read again."""
+    if table not in options.tables:
+        return file_sha256
+    how = repr((options.source_of(table), options.date_order))
+    return hashlib.sha256(f"{file_sha256}|{how}".encode()).hexdigest()
+
+
 def _date_formats(
     table: str, table_source: TableSource, projection: project.Projection
 ) -> dict[str, tuple[str, ...]]:
@@ -137,20 +147,22 @@ def _load_file(
     table_source = request.options.source_of(table)
     fingerprint = read.fingerprint(source, table_source.encoding)
     log.checksum, log.file_bytes, log.encoding = (
-        fingerprint.sha256,
+        _load_checksum(fingerprint.sha256, table, request.options),
         fingerprint.size,
         fingerprint.encoding,
     )
-    earlier = None if request.force else _already_loaded(con, table, fingerprint.sha256)
+    earlier = None if request.force else _already_loaded(con, table, log.checksum)
     if earlier is not None:
         log.status = "unchanged"
-        log.message = f"same checksum as the file loaded by {earlier}; nothing read"
+        log.message = (
+            f"same checksum (file and mapping) as the file loaded by {earlier}; nothing read"
+        )
         log.finished_at = _now()
         return log
     rules = load_suite(table, request.options.policies)
     staged = read.stage(con, source, table_source, fingerprint.encoding, f"stg_{table}")
     try:
-        projection = project.project(con, staged, table, table_source)
+        projection = project.project(con, staged, table, table_source, source.path.name)
         log.origins, log.ignored = projection.origins, projection.ignored
         project.check_unknown_values(
             con, projection, table, validate.value_sets(rules), source.path.name
@@ -204,9 +216,26 @@ def _load_file(
     return log
 
 
+def _transaction_aborted(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        con.execute("SELECT 1")
+    except duckdb.TransactionException:
+        return True
+    return False
+
+
 def _write_log(
     con: duckdb.DuckDBPyConnection, load_id: str, files: list[FileLoad], status: str, message: str
 ) -> None:
+    if files:
+        _write_file_logs(con, load_id, files)
+    con.execute(
+        "UPDATE ops.ingest_runs SET status = ?, message = ?, finished_at = ? WHERE load_id = ?",
+        [status, message, _now(), load_id],
+    )
+
+
+def _write_file_logs(con: duckdb.DuckDBPyConnection, load_id: str, files: list[FileLoad]) -> None:
     con.executemany(
         "INSERT INTO ops.load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -240,10 +269,6 @@ def _write_log(
         con.executemany(
             "INSERT INTO ops.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", outcomes
         )
-    con.execute(
-        "UPDATE ops.ingest_runs SET status = ?, message = ?, finished_at = ? WHERE load_id = ?",
-        [status, message, _now(), load_id],
-    )
 
 
 def _mark_rejected(files: list[FileLoad], rejections: list[FileRejected]) -> None:
@@ -311,6 +336,8 @@ def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult
                     log = _rejected_log(found[table], error)
                 files.append(log)
                 progress(f"  {_file_line(log)} ({time.perf_counter() - started:.1f} s)")
+                if rejections and _transaction_aborted(con):
+                    break  # a statement failed: nothing more can run in this transaction
         except BaseException:
             con.execute("ROLLBACK")
             con.execute(

@@ -128,8 +128,51 @@ def _empty_select(table: str) -> str:
     return f"SELECT NULL::BIGINT AS _row, {columns} WHERE false"
 
 
+def _check_expressions(
+    staged: StagedFile, specs: dict[str, list[ColumnSpec]], header: dict[str, str], file: str
+) -> None:
+    """Bind every `sql:` of the mapping against the file's header, in a scratch database
+    (a failing statement would abort the load's transaction)."""
+    columns = ", ".join(f"{q(h)} VARCHAR" for h in header.values()) or "_empty VARCHAR"
+    with duckdb.connect() as scratch:
+        scratch.execute(f"CREATE TABLE {staged.relation} ({columns})")
+        for column, found in specs.items():
+            for spec in (s for s in found if s.sql is not None):
+                try:
+                    scratch.execute(
+                        f"SELECT {column_sql(spec, header, staged.relation)} "
+                        f"FROM {staged.relation} LIMIT 0"
+                    )
+                except duckdb.Error as error:
+                    message = str(error).splitlines()[0]
+                    raise FileRejected(
+                        file=file,
+                        row=1,
+                        column=column,
+                        found=f"a mapping `sql:` that does not run on this file ({message})",
+                        expected="a DuckDB expression over the file's columns, names in "
+                        f"double quotes (the header has {', '.join(header.values())})",
+                        rule=f"{column}.mapped",
+                    ) from error
+
+
+def _runtime_error(error: duckdb.Error, file: str) -> FileRejected:
+    return FileRejected(
+        file=file,
+        row=None,
+        column=None,
+        found=f"a mapping that fails on the file's values ({str(error).splitlines()[0]})",
+        expected="expressions that work on every value, e.g. TRY_CAST rather than CAST",
+        rule="file.mapped",
+    )
+
+
 def project(
-    con: duckdb.DuckDBPyConnection, staged: StagedFile, table: str, table_source: TableSource
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedFile,
+    table: str,
+    table_source: TableSource,
+    file: str,
 ) -> Projection:
     """The staged file as contract columns, in the temporary table `<relation>_mapped`."""
     header = {normalise_header(h): h for h in staged.header}
@@ -153,7 +196,11 @@ def project(
     if table_source.rows:
         columns = ", ".join(q(c) for c in TABLES[table].columns)
         body = f"SELECT min(_row) AS _row, {columns} FROM ({body}) GROUP BY ALL"
-    con.execute(f"CREATE TEMP TABLE {relation} AS {body}")
+    _check_expressions(staged, specs, header, file)
+    try:
+        con.execute(f"CREATE TEMP TABLE {relation} AS {body}")
+    except duckdb.Error as error:
+        raise _runtime_error(error, file) from error
     rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
     if table_source.rows:
         notes.append(f"{rows:,} row(s) derived from {staged.rows:,} source row(s)")

@@ -395,5 +395,9 @@ def stage(
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
-    for suffix in ("", "_skips", "_checked", "_mapped", "_mapped_checked"):
-        con.execute(f"DROP TABLE IF EXISTS {staged.relation}{suffix}")
+    """Drop a file's temporary tables (in an aborted transaction, the rollback will)."""
+    try:
+        for suffix in ("", "_skips", "_checked", "_mapped", "_mapped_checked"):
+            con.execute(f"DROP TABLE IF EXISTS {staged.relation}{suffix}")
+    except duckdb.TransactionException:
+        return

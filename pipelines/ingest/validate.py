@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
@@ -272,6 +272,7 @@ def check(
     """Evaluate every row rule and the duplicate-key rule on a file projected onto the
     contract's columns; references come separately."""
     kinds = TABLES[table].columns
+    rules = [_formatted_expectation(rule, context.formats) for rule in rules]
     notes = _check_header(rules, staged, context)
     selects = [f"{staged.row_sql} AS _row"]
     for column, kind in kinds.items():
@@ -305,6 +306,15 @@ def check(
     _check_duplicates(con, checked, table, unique)
     notes.extend(_normalised_values(con, checked, rules))
     return Verdict(checked, staged.rows + len(staged.malformed), 0, notes=notes)
+
+
+def _formatted_expectation(rule: Rule, formats: dict[str, tuple[str, ...]]) -> Rule:
+    """A date's type rule expects the mapping's formats when it sets them."""
+    if rule.column not in formats or rule.rule_id != f"{rule.column}.type":
+        return rule
+    return replace(
+        rule, expected="a date in the mapping's format " + " or ".join(formats[rule.column])
+    )
 
 
 def _keep_earliest(con: duckdb.DuckDBPyConnection, checked: str, table: str, by: str) -> list[str]:

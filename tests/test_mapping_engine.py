@@ -1,0 +1,466 @@
+"""Mapping files: how exports in another system's shape become contract rows.
+
+Each test writes a small export by hand, in a vendor-like shape, and a mapping for it,
+then runs the real `repradar ingest` (or `repradar mapping ...`) against a real DuckDB file.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from typer.testing import CliRunner, Result
+
+from pipelines.cli import app
+from tests.conftest import ingest_cli
+
+DEALS_HEADER = "Deal ID,Company,Owner,Created,Closes,Phase,Value\n"
+DEALS_MAPPING = """
+tables:
+  crm_opportunities:
+    file: "deals*.csv"
+    columns:
+      opportunity_id: Deal ID
+      account_id: Company
+      owner_user_id: {from: Owner}
+      created_at: Created
+      close_date: Closes
+      stage:
+        from: Phase
+        values: {Qualify: Lead, Pitch: Proposal, Signed: Closed Won, Gone: Closed Lost}
+      is_closed: {from: Phase, values: {Signed: "true", Gone: "true"}, default: "false"}
+      is_won: {from: Phase, values: {Signed: "true"}, default: "false"}
+      amount: Value
+      currency: {value: EUR}
+      lead_source: {sql: "'Partner ' || upper(\\"Owner\\")"}
+"""
+
+
+def write(directory: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = directory / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def raw_rows(warehouse: Path, table: str, columns: str, order: str = "1") -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(f"SELECT {columns} FROM raw.{table} ORDER BY {order}").fetchall()
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    directory = tmp_path / "exports"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture
+def deals_mapping(tmp_path: Path) -> Path:
+    return write(tmp_path, "deals.yaml", DEALS_MAPPING)
+
+
+def test_renames_constants_expressions_and_value_maps_make_contract_rows(
+    source: Path, warehouse: Path, deals_mapping: Path
+) -> None:
+    write(
+        source,
+        "deals-2026-11.csv",
+        DEALS_HEADER
+        + "D1,Acme,ann,2026-01-05,2026-03-01,Signed,1200\n"
+        + "D2,Acme,bob,2026-02-05,2026-04-01,pitch ,800\n",
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(deals_mapping)).exit_code == 0
+    assert raw_rows(
+        warehouse,
+        "crm_opportunities",
+        "opportunity_id, account_id, owner_user_id, stage, is_closed, is_won, amount::VARCHAR, "
+        "currency, lead_source",
+    ) == [
+        ("D1", "Acme", "ann", "Closed Won", True, True, "1200.00", "EUR", "Partner ANN"),
+        ("D2", "Acme", "bob", "Proposal", False, False, "800.00", "EUR", "Partner BOB"),
+    ]
+
+
+def test_an_unmapped_stage_stops_the_load_listing_every_value_with_a_suggestion(
+    source: Path, warehouse: Path, deals_mapping: Path
+) -> None:
+    write(
+        source,
+        "deals.csv",
+        DEALS_HEADER
+        + "D1,Acme,ann,2026-01-05,2026-03-01,Signed,1200\n"
+        + "D2,Acme,ann,2026-01-05,2026-03-01,Deal won,1200\n"
+        + "D3,Acme,ann,2026-01-05,2026-03-01,Demo booked,1200\n"
+        + "D4,Acme,ann,2026-01-05,2026-03-01,Demo booked,1200\n",
+    )
+    result = ingest_cli(source, warehouse, "--mapping", str(deals_mapping))
+    assert result.exit_code == 3
+    message = " ".join(result.stderr.split())
+    assert "deals.csv, row 3, column stage" in message
+    assert "'Deal won' (1 row(s)), 'Demo booked' (2 row(s))" in message
+    assert "tables.crm_opportunities.columns.stage.values" in result.stderr
+    assert '"Deal won": Closed Won   # suggested' in result.stderr
+    assert '"Demo booked": ???   # one of Lead, Contacted' in result.stderr
+
+
+def test_a_mapped_column_missing_from_the_file_names_the_mapping(
+    source: Path, warehouse: Path, deals_mapping: Path
+) -> None:
+    write(source, "deals.csv", "Deal ID,Company,Owner,Created,Closes,Phase\n")
+    result = ingest_cli(source, warehouse, "--mapping", str(deals_mapping))
+    assert result.exit_code == 3
+    assert "column amount: found no source column for it (the mapping reads 'Value'" in (
+        " ".join(result.stderr.split())
+    )
+
+
+def test_a_mapping_expression_that_does_not_fit_the_file_names_the_column(
+    source: Path, warehouse: Path, deals_mapping: Path
+) -> None:
+    write(source, "deals.csv", "Deal ID,Company,Created,Closes,Phase,Value\n")
+    result = ingest_cli(source, warehouse, "--mapping", str(deals_mapping))
+    assert result.exit_code == 3
+    message = " ".join(result.stderr.split())
+    assert "deals.csv, row 1 (header), column lead_source: found a mapping `sql:`" in message
+    assert 'Referenced column "Owner" not found' in message
+
+
+def test_a_date_format_is_strict_and_a_mismatch_is_quarantined_with_its_row(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    dotted = DEALS_MAPPING.replace("    columns:\n", "    date_format: '%d.%m.%Y'\n    columns:\n")
+    path = write(tmp_path, "dotted.yaml", dotted)
+    write(
+        source,
+        "deals.csv",
+        DEALS_HEADER
+        + "D1,Acme,ann,05.01.2026,01.03.2026,Signed,1200\n"
+        + "D2,Acme,ann,05.01.2026,01.03.2026,Signed,1200\n"
+        + "D3,Acme,ann,2026-01-05,01.03.2026,Signed,1200\n",
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(path)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "opportunity_id, created_at::VARCHAR") == [
+        ("D1", "2026-01-05"),
+        ("D2", "2026-01-05"),
+    ]
+    assert raw_rows(warehouse, "crm_opportunities", "count(*)", order="1") == [(2,)]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        quarantined = con.execute(
+            "SELECT _source_row, _rule, created_at FROM quarantine.crm_opportunities"
+        ).fetchall()
+    assert quarantined == [(4, "created_at.type", "2026-01-05")]
+
+
+def test_a_date_failing_the_mapped_format_says_which_format_was_expected(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    dotted = DEALS_MAPPING.replace("    columns:\n", "    date_format: '%d.%m.%Y'\n    columns:\n")
+    path = write(tmp_path, "dotted.yaml", dotted)
+    write(
+        source,
+        "deals.csv",
+        DEALS_HEADER
+        + "D1,Acme,ann,05.01.2026,01.03.2026,Signed,1200\n"
+        + "D2,Acme,ann,05.01.2026,01.03.2026,Signed,1200\n"
+        + "D3,Acme,ann,20260105,01.03.2026,Signed,1200\n",
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(path)).exit_code == 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (reason,) = con.execute("SELECT _reason FROM quarantine.crm_opportunities").fetchone()
+    assert "expected a date in the mapping's format %d.%m.%Y" in reason
+
+
+STAGE_COLUMNS_MAPPING = """
+tables:
+  crm_opportunity_stage_history:
+    file: deals.csv
+    columns: {opportunity_id: Record ID}
+    rows:
+      - {stage: {value: Lead}, entered_at: 'Date entered "Appointment scheduled"'}
+      - {stage: {value: Proposal}, entered_at: 'Date entered "Contract sent"'}
+      - {stage: {value: Closed Won}, entered_at: 'Date entered "Closed won"'}
+"""
+
+
+def test_stage_entry_columns_become_one_history_row_per_stage_entered(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    write(
+        source,
+        "deals.csv",
+        'Record ID,Date entered "Appointment scheduled",Date entered "Contract sent",'
+        'Date entered "Closed won"\n'
+        "D1,2026-01-05 10:00,2026-02-01 09:30,2026-03-01 16:00\n"
+        "D2,2026-01-07 11:00,,\n"
+        "D3,2026-01-09 08:00,not a date,\n",
+    )
+    mapping = write(tmp_path, "stages.yaml", STAGE_COLUMNS_MAPPING)
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(
+        warehouse,
+        "crm_opportunity_stage_history",
+        "opportunity_id, stage, entered_at::VARCHAR",
+        order="1, 3",
+    ) == [
+        ("D1", "Lead", "2026-01-05"),
+        ("D1", "Proposal", "2026-02-01"),
+        ("D1", "Closed Won", "2026-03-01"),
+        ("D2", "Lead", "2026-01-07"),
+        ("D3", "Lead", "2026-01-09"),
+    ]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        quarantined = con.execute(
+            "SELECT _source_row, _rule, stage FROM quarantine.crm_opportunity_stage_history"
+        ).fetchall()
+    assert quarantined == [(4, "entered_at.type", "Proposal")]  # the source file's row 4
+
+
+def test_identical_derived_rows_collapse_into_one(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    write(
+        source,
+        "team.csv",
+        "agent,manager,office\nAnn,Mia,East\nBob,Mia,East\nCid,Max,West\n",
+    )
+    mapping = write(
+        tmp_path,
+        "team.yaml",
+        """
+policies: {crm_users.email.present: warn, crm_users.email.not_null: warn}
+tables:
+  crm_users:
+    file: team.csv
+    columns: {team: office, region: office, is_active: {value: "true"}}
+    rows:
+      - {user_id: agent, name: agent, manager_user_id: manager}
+      - {user_id: manager, name: manager}
+""",
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_users", "user_id, manager_user_id, team") == [
+        ("Ann", "Mia", "East"),
+        ("Bob", "Mia", "East"),
+        ("Cid", "Max", "West"),
+        ("Max", None, "West"),
+        ("Mia", None, "East"),
+    ]
+
+
+def test_keep_earliest_merges_repeated_entries_into_the_first(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    write(
+        source,
+        "OpportunityHistory.csv",
+        "OpportunityId,StageName,CreatedDate,Amount\n"
+        "D1,Prospecting,2026-01-05T10:00:00.000Z,100\n"
+        "D1,Prospecting,2026-01-09T10:00:00.000Z,150\n"
+        "D1,Closed Won,2026-02-01T10:00:00.000Z,150\n"
+        "D1,Prospecting,2026-01-03T10:00:00.000Z,90\n",
+    )
+    mapping = write(
+        tmp_path,
+        "history.yaml",
+        """
+tables:
+  crm_opportunity_stage_history:
+    file: OpportunityHistory.csv
+    keep_earliest: entered_at
+    columns:
+      opportunity_id: OpportunityId
+      stage: {from: StageName, values: {Prospecting: Lead}}
+      entered_at: CreatedDate
+""",
+    )
+    result = ingest_cli(source, warehouse, "--mapping", str(mapping))
+    assert result.exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunity_stage_history", "stage, entered_at::VARCHAR") == [
+        ("Closed Won", "2026-02-01"),
+        ("Lead", "2026-01-03"),
+    ]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (message,) = con.execute("SELECT message FROM ops.load_log").fetchone()
+    assert "2 row(s) merged into an earlier row with the same opportunity_id, stage" in message
+
+
+def test_gbk_chinese_headers_and_values(source: Path, warehouse: Path, tmp_path: Path) -> None:
+    write(
+        source,
+        "商机.csv",
+        "商机编号,客户名称,负责人,创建时间,结单日期,销售阶段,是否赢单,金额\n"
+        "S1,华为,张三,2026年01月05日,2026年03月01日,赢单,是,1200\n",
+        encoding="gbk",
+    )
+    mapping = write(
+        tmp_path,
+        "cn.yaml",
+        """
+tables:
+  crm_opportunities:
+    file: 商机*.csv
+    date_format: "%Y年%m月%d日"
+    columns:
+      opportunity_id: 商机编号
+      account_id: 客户名称
+      owner_user_id: 负责人
+      created_at: 创建时间
+      close_date: 结单日期
+      stage: {from: 销售阶段, values: {赢单: Closed Won, 输单: Closed Lost}}
+      is_closed: {from: 销售阶段, values: {赢单: "true", 输单: "true"}, default: "false"}
+      is_won: {from: 是否赢单, values: {是: "true", 否: "false"}}
+      amount: 金额
+      currency: {value: CNY}
+      lead_source: {value: 未知}
+""",
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(
+        warehouse,
+        "crm_opportunities",
+        "account_id, owner_user_id, created_at::VARCHAR, stage, is_won, currency",
+    ) == [("华为", "张三", "2026-01-05", "Closed Won", True, "CNY")]
+
+
+def test_an_excel_sheet_named_in_the_mapping_is_read(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Cover"
+    workbook.active.append(["exported by", "someone"])
+    sheet = workbook.create_sheet("Deals")
+    sheet.append(["Deal ID", "Company", "Owner", "Created", "Closes", "Phase", "Value"])
+    sheet.append(["D1", "Acme", "ann", "2026-01-05", "2026-03-01", "Signed", 1200])
+    workbook.save(source / "deals.xlsx")
+    mapping = write(
+        tmp_path,
+        "xlsx.yaml",
+        DEALS_MAPPING.replace('file: "deals*.csv"', "file: deals.xlsx\n    sheet: Deals"),
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "opportunity_id, stage") == [
+        ("D1", "Closed Won")
+    ]
+
+
+def test_a_bom_and_yes_no_values_are_read_as_text(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    text = DEALS_HEADER + "D1,Acme,ann,2026-01-05,2026-03-01,Yes,1200\n"
+    (source / "deals.csv").write_bytes(codecs.BOM_UTF8 + text.encode())
+    mapping = write(
+        tmp_path,
+        "yes.yaml",
+        DEALS_MAPPING.replace("Signed: Closed Won,", "Yes: Closed Won,").replace(
+            '{Signed: "true"', '{Yes: "true"'
+        ),
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "opportunity_id, stage, is_won") == [
+        ("D1", "Closed Won", True)
+    ]
+
+
+def test_a_table_whose_mapped_file_is_absent_is_skipped_and_said(
+    source: Path, warehouse: Path, deals_mapping: Path
+) -> None:
+    write(source, "other.csv", "a,b\n1,2\n")
+    result = ingest_cli(source, warehouse, "--mapping", str(deals_mapping))
+    assert result.exit_code == 0
+    assert "no file for: " in result.stdout and "crm_opportunities" in result.stdout
+
+
+def test_a_shipped_mapping_is_named_without_a_path() -> None:
+    result = cli("mapping", "list")
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    for vendor in ("salesforce", "hubspot", "zoho", "fxiaoke", "bamboohr", "workday"):
+        assert vendor in names
+    assert "maven_crm" in names
+    shown = cli("mapping", "show", "maven_crm")
+    assert shown.exit_code == 0 and "sales_pipeline.csv" in shown.stdout
+
+
+def test_mapping_check_shows_origins_unknown_columns_and_rows_without_a_warehouse(
+    source: Path, tmp_path: Path, deals_mapping: Path
+) -> None:
+    write(
+        source,
+        "deals.csv",
+        "Deal ID,Company,Owner,Created,Closes,Phase,Value,Notes\n"
+        "D1,Acme,ann,2026-01-05,2026-03-01,Signed,1200,call back\n",
+    )
+    result = cli("mapping", "check", str(deals_mapping), "--source", str(source))
+    assert result.exit_code == 0
+    assert "crm_opportunities <- deals.csv: 1 rows, 1 would load, 0 quarantined" in result.stdout
+    assert "stage <- 'Phase' through 4 mapped value(s)" in result.stdout
+    assert "currency <- constant 'EUR'" in result.stdout
+    assert "not mapped (ignored): Notes" in result.stdout
+    assert "row: opportunity_id=D1, account_id=Acme" in result.stdout
+    assert not list(tmp_path.rglob("*.duckdb"))
+
+
+def test_mapping_check_of_a_rejected_load_exits_3_with_the_error(
+    source: Path, deals_mapping: Path
+) -> None:
+    write(source, "deals.csv", DEALS_HEADER + "D1,Acme,ann,2026-01-05,2026-03-01,Maybe,1\n")
+    result = cli("mapping", "check", str(deals_mapping), "--source", str(source))
+    assert result.exit_code == 3
+    assert "error: deals.csv, row 2, column stage" in result.stdout
+    assert "the load would be rejected" in result.stdout
+
+
+def test_a_mapping_with_a_bad_column_spec_is_a_usage_error(source: Path, tmp_path: Path) -> None:
+    mapping = write(
+        tmp_path,
+        "bad.yaml",
+        "tables:\n  crm_users:\n    columns:\n      user_id: {from: Id, value: x}\n",
+    )
+    result = cli("mapping", "check", str(mapping), "--source", str(source))
+    assert result.exit_code == 2
+    assert "tables.crm_users.columns.user_id: give exactly one of from, value, sql" in (
+        " ".join(result.stderr.split())
+    )
+
+
+def test_a_mapping_expression_failing_on_a_value_rejects_the_load_and_changes_nothing(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    write(source, "deals.csv", DEALS_HEADER + "D1,Acme,ann,2026-01-05,2026-03-01,Signed,lots\n")
+    mapping = write(
+        tmp_path,
+        "cast.yaml",
+        DEALS_MAPPING.replace(
+            "      amount: Value\n", '      amount: {sql: "CAST(\\"Value\\" AS INTEGER)"}\n'
+        ),
+    )
+    result = ingest_cli(source, warehouse, "--mapping", str(mapping))
+    assert result.exit_code == 3
+    assert "found a mapping that fails on the file's values" in " ".join(result.stderr.split())
+    assert raw_rows(warehouse, "crm_opportunities", "count(*)") == [(0,)]
+
+
+def test_the_same_file_through_a_changed_mapping_is_read_again(
+    source: Path, warehouse: Path, tmp_path: Path, deals_mapping: Path
+) -> None:
+    write(source, "deals.csv", DEALS_HEADER + "D1,Acme,ann,2026-01-05,2026-03-01,Pitch,1\n")
+    assert ingest_cli(source, warehouse, "--mapping", str(deals_mapping)).exit_code == 0
+    again = ingest_cli(source, warehouse, "--mapping", str(deals_mapping))
+    assert "unchanged since an earlier load" in again.stderr
+    changed = write(
+        tmp_path, "changed.yaml", DEALS_MAPPING.replace("Pitch: Proposal", "Pitch: Negotiation")
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(changed)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "stage") == [("Negotiation",)]
