@@ -464,3 +464,83 @@ def test_the_same_file_through_a_changed_mapping_is_read_again(
     )
     assert ingest_cli(source, warehouse, "--mapping", str(changed)).exit_code == 0
     assert raw_rows(warehouse, "crm_opportunities", "stage") == [("Negotiation",)]
+
+
+def test_several_files_can_feed_one_table(source: Path, warehouse: Path, tmp_path: Path) -> None:
+    write(
+        source, "Task.csv", "Id,WhatId,OwnerId,ActivityDate,TaskSubtype\nT1,A1,U1,2026-01-05,Call\n"
+    )
+    write(source, "Event.csv", "Id,WhatId,OwnerId,StartDateTime\nE1,A1,U1,2026-01-06T10:00:00Z\n")
+    mapping = write(
+        tmp_path,
+        "activities.yaml",
+        """
+policies: {crm_activities.logged_at.present: warn, crm_activities.logged_at.not_null: warn}
+tables:
+  crm_activities:
+    - file: Task.csv
+      columns:
+        activity_id: Id
+        account_id: WhatId
+        owner_user_id: OwnerId
+        activity_type: {from: TaskSubtype, values: {Call: call, Email: email}}
+        occurred_at: ActivityDate
+    - file: [Event.csv, Events.csv]
+      columns:
+        activity_id: Id
+        account_id: WhatId
+        owner_user_id: OwnerId
+        activity_type: {value: meeting}
+        occurred_at: StartDateTime
+""",
+    )
+    result = ingest_cli(source, warehouse, "--mapping", str(mapping))
+    assert result.exit_code == 0, result.stderr
+    assert raw_rows(warehouse, "crm_activities", "activity_id, activity_type, _source_file") == [
+        ("E1", "meeting", "Event.csv"),
+        ("T1", "call", "Task.csv"),
+    ]
+
+
+def test_title_rows_above_the_header_are_skipped_and_rows_keep_their_numbers(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    write(
+        source,
+        "deals.csv",
+        "Pipeline report\nexported 2026-11-01\n"
+        + DEALS_HEADER
+        + "D1,Acme,ann,2026-01-05,2026-03-01,Signed,1200\n"
+        + "D2,Acme,ann,2026-01-05,2026-03-01,Signed,-5\n",
+    )
+    mapping = write(
+        tmp_path,
+        "titled.yaml",
+        DEALS_MAPPING.replace('file: "deals*.csv"', 'file: "deals*.csv"\n    header_row: 3'),
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "opportunity_id, _source_row") == [("D1", 4)]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        quarantined = con.execute(
+            "SELECT _source_row, _rule FROM quarantine.crm_opportunities"
+        ).fetchall()
+    assert quarantined == [(5, "amount.non_negative")]
+
+
+def test_title_rows_above_an_excel_header_are_skipped(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["All Workers"])
+    sheet.append([])
+    sheet.append(["Deal ID", "Company", "Owner", "Created", "Closes", "Phase", "Value"])
+    sheet.append(["D1", "Acme", "ann", "2026-01-05", "2026-03-01", "Signed", 1200])
+    workbook.save(source / "deals.xlsx")
+    mapping = write(
+        tmp_path,
+        "titled.yaml",
+        DEALS_MAPPING.replace('file: "deals*.csv"', "file: deals.xlsx\n    header_row: 3"),
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "opportunity_id, _source_row") == [("D1", 4)]

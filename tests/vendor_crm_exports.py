@@ -21,8 +21,9 @@ What each vendor cannot hold, and how the converters keep the round trip exact:
   Zoho's employee id, team and region of a user, HubSpot's lead source) are written as
   the custom fields the mapping files name; segments become employee counts.
 - Each vendor's activities live in several objects (Salesforce Task and Event, HubSpot
-  and Zoho calls, meetings, tasks); only Salesforce's Task export is mapped, and the
-  Salesforce converter writes every activity as a completed Task.
+  and Zoho calls, meetings, tasks); Salesforce's Task and Event exports are mapped (calls
+  and e-mails as Tasks, meetings and visits as Events); HubSpot's and Zoho's activities
+  stay canonical files.
 """
 
 from __future__ import annotations
@@ -386,40 +387,9 @@ def to_salesforce(company_dir: Path, out: Path) -> Path:
     )
 
     activities = company["crm_activities"]
-    kind = activities["activity_type"]
-    occurred = pd.to_datetime(activities["occurred_at"])
-    logged = pd.to_datetime(activities["logged_at"])
-    _write(
-        pd.DataFrame(
-            {
-                "Id": activities["activity_id"],
-                "IsDeleted": "false",
-                "WhoId": "",
-                "WhatId": activities["opportunity_id"].where(
-                    activities["opportunity_id"] != "", activities["account_id"]
-                ),
-                "AccountId": activities["account_id"],
-                "Subject": kind.map(
-                    {"call": "Call", "email": "Email", "meeting": "Meeting", "visit": "Visit"}
-                ),
-                "ActivityDate": occurred.dt.strftime("%Y-%m-%d"),
-                "Status": "Completed",
-                "OwnerId": activities["owner_user_id"],
-                # Type is the user's picklist; emails sent from Salesforce leave it empty
-                "Type": kind.map(
-                    {"call": "Call", "email": "", "meeting": "Meeting", "visit": "Visit"}
-                ),
-                "TaskSubtype": kind.map(
-                    {"call": "Call", "email": "Email", "meeting": "Task", "visit": "Task"}
-                ),
-                "IsClosed": "true",
-                "CompletedDateTime": occurred.dt.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "CreatedDate": logged.dt.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            }
-        ),
-        out / "Task.csv",
-        quote_all=True,
-    )
+    is_event = activities["activity_type"].isin(["meeting", "visit"])
+    _write(_salesforce_tasks(activities[~is_event]), out / "Task.csv", quote_all=True)
+    _write(_salesforce_events(activities[is_event]), out / "Event.csv", quote_all=True)
 
     _copy_canonical(
         company_dir,
@@ -434,6 +404,61 @@ def to_salesforce(company_dir: Path, out: Path) -> Path:
         ),
     )
     return out
+
+
+def _what_id(activities: pd.DataFrame) -> pd.Series:
+    """WhatId: the opportunity when the activity is logged on one, else the account."""
+    return activities["opportunity_id"].where(
+        activities["opportunity_id"] != "", activities["account_id"]
+    )
+
+
+def _salesforce_tasks(activities: pd.DataFrame) -> pd.DataFrame:
+    """Calls and e-mails as completed Tasks."""
+    kind = activities["activity_type"]
+    occurred = pd.to_datetime(activities["occurred_at"])
+    logged = pd.to_datetime(activities["logged_at"])
+    return pd.DataFrame(
+        {
+            "Id": activities["activity_id"],
+            "IsDeleted": "false",
+            "WhoId": "",
+            "WhatId": _what_id(activities),
+            "AccountId": activities["account_id"],
+            "Subject": kind.map({"call": "Call", "email": "Email"}),
+            "ActivityDate": occurred.dt.strftime("%Y-%m-%d"),
+            "Status": "Completed",
+            "OwnerId": activities["owner_user_id"],
+            # Type is the user's picklist; emails sent from Salesforce leave it empty
+            "Type": kind.map({"call": "Call", "email": ""}),
+            "TaskSubtype": kind.map({"call": "Call", "email": "Email"}),
+            "IsClosed": "true",
+            "CompletedDateTime": occurred.dt.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "CreatedDate": logged.dt.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        }
+    )
+
+
+def _salesforce_events(activities: pd.DataFrame) -> pd.DataFrame:
+    """Meetings and visits as calendar Events (a visit is an Event of Type Visit)."""
+    kind = activities["activity_type"]
+    occurred = pd.to_datetime(activities["occurred_at"])
+    logged = pd.to_datetime(activities["logged_at"])
+    return pd.DataFrame(
+        {
+            "Id": activities["activity_id"],
+            "IsDeleted": "false",
+            "WhatId": _what_id(activities),
+            "AccountId": activities["account_id"],
+            "Subject": kind.map({"meeting": "Meeting", "visit": "Site visit"}),
+            "OwnerId": activities["owner_user_id"],
+            "Type": kind.map({"meeting": "Meeting", "visit": "Visit"}),
+            "IsAllDayEvent": "false",
+            "StartDateTime": occurred.dt.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "EndDateTime": (occurred + pd.Timedelta(hours=1)).dt.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "CreatedDate": logged.dt.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        }
+    )
 
 
 # --- HubSpot ----------------------------------------------------------------------------

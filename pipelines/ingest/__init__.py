@@ -42,6 +42,8 @@ def summary_lines(result: IngestResult) -> list[str]:
     )
     if result.missing_tables:
         lines.append("no file for: " + ", ".join(result.missing_tables))
+    for table, patterns in result.unmatched_files.items():
+        lines.append(f"the mapping's file for {table} not found: {', '.join(patterns)}")
     if result.ignored_files:
         lines.append("not read (not a contract table): " + ", ".join(result.ignored_files))
     return lines

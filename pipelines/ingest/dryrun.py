@@ -101,6 +101,8 @@ def report_lines(check: DryRun) -> list[str]:
             lines.append(f"  row: {values}")
     if result.missing_tables:
         lines += ["", "no file for: " + ", ".join(result.missing_tables)]
+    for table, patterns in result.unmatched_files.items():
+        lines.append(f"the mapping's file for {table} not found: {', '.join(patterns)}")
     if result.ignored_files:
         lines.append("not read: " + ", ".join(result.ignored_files))
     lines.append("")

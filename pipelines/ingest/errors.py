@@ -23,6 +23,7 @@ class FileRejected(Exception):
         self.expected = expected
         self.rule = rule
         self.rows_read = 0  # rows the file held, when it could be read
+        self.table: str | None = None  # the contract table, once known
         self.origins: dict[str, str] = {}  # contract column -> source, when mapped
         self.ignored: list[str] = []  # source columns nothing reads
         super().__init__(str(self))

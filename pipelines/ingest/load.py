@@ -91,6 +91,7 @@ class IngestResult:
     missing_tables: list[str]
     ignored_files: list[str]
     report: Path | None = None
+    unmatched_files: dict[str, list[str]] = field(default_factory=dict)  # mapped, not found
 
     @property
     def exit_code(self) -> int:
@@ -110,12 +111,12 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, table: str, checksum: str) -
     return row[0] if row else None
 
 
-def _load_checksum(file_sha256: str, table: str, options: IngestOptions) -> str:
+def _load_checksum(file_sha256: str, source: read.SourceFile, options: IngestOptions) -> str:
     """The file's SHA-256; for a table the mapping configures, combined with how it is
     mapped, so the same file read through a changed mapping is read again."""
-    if table not in options.tables:
+    if source.table not in options.tables:
         return file_sha256
-    how = repr((options.source_of(table), options.date_order))
+    how = repr((source.spec, options.date_order))
     return hashlib.sha256(f"{file_sha256}|{how}".encode()).hexdigest()
 
 
@@ -144,10 +145,10 @@ def _load_file(
     """Validate one file and, unless it is rejected, apply it inside the open transaction."""
     table = source.table
     log = FileLoad(table, source.path.name, started_at=_now())
-    table_source = request.options.source_of(table)
+    table_source = source.spec
     fingerprint = read.fingerprint(source, table_source.encoding)
     log.checksum, log.file_bytes, log.encoding = (
-        _load_checksum(fingerprint.sha256, table, request.options),
+        _load_checksum(fingerprint.sha256, source, request.options),
         fingerprint.size,
         fingerprint.encoding,
     )
@@ -160,7 +161,7 @@ def _load_file(
         log.finished_at = _now()
         return log
     rules = load_suite(table, request.options.policies)
-    staged = read.stage(con, source, table_source, fingerprint.encoding, f"stg_{table}")
+    staged = read.stage(con, source, fingerprint.encoding, f"stg_{table}")
     try:
         projection = project.project(con, staged, table, table_source, source.path.name)
         log.origins, log.ignored = projection.origins, projection.ignored
@@ -272,11 +273,11 @@ def _write_file_logs(con: duckdb.DuckDBPyConnection, load_id: str, files: list[F
 
 
 def _mark_rejected(files: list[FileLoad], rejections: list[FileRejected]) -> None:
-    rejected = {r.file: r for r in rejections}
-    names = ", ".join(rejected)
+    rejected = {(r.table, r.file): r for r in rejections}
+    names = ", ".join(dict.fromkeys(r.file for r in rejections))
     for f in files:
-        if f.source_file in rejected:
-            f.status, f.message = "rejected", str(rejected[f.source_file])
+        if (f.table, f.source_file) in rejected:
+            f.status, f.message = "rejected", str(rejected[f.table, f.source_file])
         elif f.status == "loaded":
             f.status = "not_applied"
             f.message = f"valid, but not applied: the run was rejected because of {names}"
@@ -312,7 +313,7 @@ def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult
             "UPDATE ops.ingest_runs SET status = 'interrupted', message = 'the process "
             "stopped before the run finished; nothing of it was applied' WHERE status = 'running'"
         )
-        found, ignored = read.discover(request.source, request.options)
+        found, ignored, unmatched = read.discover(request.source, request.options)
         load_id = warehouse.new_run_id()
         con.execute(
             "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, NULL, 'running', NULL)",
@@ -323,17 +324,16 @@ def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult
         rejections: list[FileRejected] = []
         con.execute("BEGIN TRANSACTION")
         try:
-            for table in LOAD_ORDER:
-                if table not in found:
-                    continue
+            for source in (s for table in LOAD_ORDER for s in found.get(table, [])):
                 started = time.perf_counter()
-                progress(f"  {found[table].path.name}: validating ...")
+                progress(f"  {source.path.name}: validating ...")
                 try:
                     rejected_tables = {f.table for f in files if f.status == "rejected"}
-                    log = _load_file(con, found[table], request, load_id, rejected_tables)
+                    log = _load_file(con, source, request, load_id, rejected_tables)
                 except FileRejected as error:
+                    error.table = source.table
                     rejections.append(_detached(error))
-                    log = _rejected_log(found[table], error)
+                    log = _rejected_log(source, error)
                 files.append(log)
                 progress(f"  {_file_line(log)} ({time.perf_counter() - started:.1f} s)")
                 if rejections and _transaction_aborted(con):
@@ -363,6 +363,7 @@ def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult
         rejections,
         missing,
         [p.name for p in ignored],
+        unmatched_files=unmatched,
     )
 
 

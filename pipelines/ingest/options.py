@@ -10,7 +10,7 @@ CRM and HR systems live next to it and can be named without a path.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ TOP_KEYS = {
 TABLE_KEYS = {
     "file",
     "sheet",
+    "header_row",
     "encoding",
     "delimiter",
     "date_format",
@@ -95,6 +96,7 @@ class TableSource:
 
     file: tuple[str, ...] = ()  # names or glob patterns, tried in order
     sheet: str | None = None
+    header_row: int = 1  # the row holding the header, below any title rows
     encoding: str | None = None
     delimiter: str | None = None
     date_formats: tuple[str, ...] = ()
@@ -116,20 +118,20 @@ class IngestOptions:
     delimiter: str | None = None
     max_quarantine_share: float = 0.5
     policies: dict[str, str] = field(default_factory=dict)
-    tables: dict[str, TableSource] = field(default_factory=dict)
+    tables: dict[str, tuple[TableSource, ...]] = field(default_factory=dict)
     path: Path | None = None
 
-    def source_of(self, table: str) -> TableSource:
-        configured = self.tables.get(table, TableSource())
-        return TableSource(
-            file=configured.file,
-            sheet=configured.sheet,
-            encoding=configured.encoding or self.encoding,
-            delimiter=configured.delimiter or self.delimiter,
-            date_formats=configured.date_formats,
-            keep_earliest=configured.keep_earliest,
-            columns=configured.columns,
-            rows=configured.rows,
+    def sources_of(self, table: str) -> tuple[TableSource, ...]:
+        """Each source of a table (several files may feed one table), with the global
+        encoding and delimiter filled in."""
+        configured = self.tables.get(table) or (TableSource(),)
+        return tuple(
+            replace(
+                source,
+                encoding=source.encoding or self.encoding,
+                delimiter=source.delimiter or self.delimiter,
+            )
+            for source in configured
         )
 
 
@@ -225,12 +227,16 @@ def _table_source(path: Path, table: str, spec: Any) -> TableSource:
     rows = spec.get("rows") or []
     if not isinstance(rows, list) or not all(isinstance(r, dict) and r for r in rows):
         raise MappingError(f"{where}.rows: expected a list of column mappings, one per row")
+    header_row = spec.get("header_row", 1)
+    if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
+        raise MappingError(f"{where}.header_row: expected a row number from 1")
     keep = spec.get("keep_earliest")
     if keep is not None and TABLES[table].columns.get(keep) not in (DATE, TIMESTAMP):
         raise MappingError(f"{where}.keep_earliest: {keep!r} is not a date column of {table}")
     return TableSource(
         file=_files(where, spec.get("file")),
         sheet=_text(spec["sheet"]) if "sheet" in spec else None,
+        header_row=header_row,
         encoding=spec.get("encoding"),
         delimiter=spec.get("delimiter"),
         date_formats=_formats(f"{where}.date_format", spec.get("date_format")),
@@ -241,6 +247,16 @@ def _table_source(path: Path, table: str, spec: Any) -> TableSource:
             for number, entry in enumerate(rows)
         ),
     )
+
+
+def _table_sources(path: Path, table: str, spec: Any) -> tuple[TableSource, ...]:
+    """One source, or a list of them whose rows load into the same table (Salesforce
+    Task and Event both give activities)."""
+    if isinstance(spec, list):
+        if not spec:
+            raise MappingError(f"{path}: tables.{table}: an empty list of sources")
+        return tuple(_table_source(path, table, entry) for entry in spec)
+    return (_table_source(path, table, spec or {}),)
 
 
 def shipped_mappings() -> dict[str, Path]:
@@ -305,7 +321,7 @@ def read_mapping(name_or_path: str | Path) -> IngestOptions:
         max_quarantine_share=share,
         policies=_policies(path, spec),
         tables={
-            str(table): _table_source(path, str(table), table_spec or {})
+            str(table): _table_sources(path, str(table), table_spec)
             for table, table_spec in tables.items()
         },
         path=path,

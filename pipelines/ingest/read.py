@@ -50,7 +50,7 @@ class SourceFile:
     table: str
     path: Path
     kind: str
-    sheet: str | None = None  # Excel: the sheet the mapping names
+    spec: TableSource = field(default_factory=TableSource)  # how the mapping reads it
 
 
 @dataclass(frozen=True)
@@ -99,29 +99,40 @@ def _configured_candidates(table: str, files: list[Path], patterns: tuple[str, .
     return []
 
 
-def discover(source: Path, options: IngestOptions) -> tuple[dict[str, SourceFile], list[Path]]:
-    """One file per contract table found in `source`, and the files nothing will read.
+def _default_candidates(table: str, files: list[Path]) -> list[Path]:
+    return [p for p in files if p.stem.lower() == table and p.suffix.lower() in KINDS]
 
-    A table the mapping names a file for is read from the first pattern that matches
-    (several tables may read one file); any other table from a file named like it."""
+
+def discover(
+    source: Path, options: IngestOptions
+) -> tuple[dict[str, list[SourceFile]], list[Path], dict[str, list[str]]]:
+    """The files of each contract table found in `source`, the files nothing will read,
+    and the mapped file patterns that matched nothing, by table.
+
+    A table the mapping names files for is read from the first pattern of each of its
+    sources that matches (several tables may read one file, and one table several files);
+    any other table from the one file named like it."""
     files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
-    found: dict[str, SourceFile] = {}
+    found: dict[str, list[SourceFile]] = {}
+    unmatched: dict[str, list[str]] = {}
     claimed: set[Path] = set()
     for table in TABLES:
-        table_source = options.source_of(table)
-        if table_source.file:
-            candidates = _configured_candidates(table, files, table_source.file)
-        else:
-            candidates = [p for p in files if p.stem.lower() == table and p.suffix.lower() in KINDS]
-        if len(candidates) > 1:
-            names = ", ".join(p.name for p in candidates)
-            raise SourceError(f"{table}: more than one file in {source} ({names}); keep one")
-        if candidates:
-            path = candidates[0]
-            kind = KINDS.get(path.suffix.lower(), "csv")
-            found[table] = SourceFile(table, path, kind, table_source.sheet)
-            claimed.add(path)
-    return found, [p for p in files if p not in claimed]
+        for table_source in options.sources_of(table):
+            if table_source.file:
+                candidates = _configured_candidates(table, files, table_source.file)
+                if not candidates:
+                    unmatched.setdefault(table, []).append(" or ".join(table_source.file))
+            else:
+                candidates = _default_candidates(table, files)
+            if len(candidates) > 1:
+                names = ", ".join(p.name for p in candidates)
+                raise SourceError(f"{table}: more than one file in {source} ({names}); keep one")
+            if candidates:
+                path = candidates[0]
+                kind = KINDS.get(path.suffix.lower(), "csv")
+                found.setdefault(table, []).append(SourceFile(table, path, kind, table_source))
+                claimed.add(path)
+    return found, [p for p in files if p not in claimed], unmatched
 
 
 def _line_of_offset(path: Path, offset: int) -> int:
@@ -224,7 +235,6 @@ def _sql_text(value: str) -> str:
 def _stage_csv(
     con: duckdb.DuckDBPyConnection,
     source: SourceFile,
-    table_source: TableSource,
     encoding: str,
     relation: str,
     workdir: Path,
@@ -253,8 +263,10 @@ def _stage_csv(
         f"rejects_table = '{relation}_rejects'",
         f"rejects_scan = '{relation}_scan'",
     ]
-    if table_source.delimiter:
-        options.append(f"delim = {_sql_text(table_source.delimiter)}")
+    if source.spec.delimiter:
+        options.append(f"delim = {_sql_text(source.spec.delimiter)}")
+    if source.spec.header_row > 1:
+        options.append(f"skip = {source.spec.header_row - 1}")
     try:
         con.execute(
             f"CREATE TEMP TABLE {relation} AS "
@@ -279,17 +291,19 @@ def _stage_csv(
     rows, first_rowid = con.execute(f"SELECT count(*), min(rowid) FROM {relation}").fetchone()
     # Rows of a table created inside a transaction are numbered from a large offset.
     rowid = f"({relation}.rowid - {first_rowid or 0})"
-    row_sql = f"{rowid} + 2"
+    first = source.spec.header_row + 1  # the line of the first record
+    row_sql = f"{rowid} + {first}"
     if malformed:
         # Staged row r sits after the malformed rows before it: shift by their count.
         con.execute(
-            f"CREATE TEMP TABLE {relation}_skips AS SELECT line - 2 - (row_number() OVER "
+            f"CREATE TEMP TABLE {relation}_skips AS SELECT line - {first} - (row_number() OVER "
             f"(ORDER BY line) - 1) AS first_shifted FROM (VALUES "
             + ", ".join(f"({m.row})" for m in malformed)
             + ") AS t(line)"
         )
         row_sql = (
-            f"{rowid} + 2 + (SELECT count(*) FROM {relation}_skips WHERE first_shifted <= {rowid})"
+            f"{rowid} + {first} + (SELECT count(*) FROM {relation}_skips "
+            f"WHERE first_shifted <= {rowid})"
         )
     return StagedFile(relation, header, row_sql, rows, malformed)
 
@@ -333,16 +347,17 @@ def _cell_text(value: object) -> str | None:
 
 def _sheet(workbook: openpyxl.Workbook, source: SourceFile) -> Any:
     """The configured sheet, else the one named like the table, else the first."""
-    if source.sheet is None:
+    wanted = source.spec.sheet
+    if wanted is None:
         if source.table in workbook.sheetnames:
             return workbook[source.table]
         return workbook.active
-    if source.sheet in workbook.sheetnames:
-        return workbook[source.sheet]
+    if wanted in workbook.sheetnames:
+        return workbook[wanted]
     workbook.close()
     raise _unreadable(
         source,
-        f"no sheet {source.sheet!r} (the workbook has {', '.join(workbook.sheetnames)})",
+        f"no sheet {wanted!r} (the workbook has {', '.join(workbook.sheetnames)})",
         "the sheet named by `sheet:` in the mapping file",
     )
 
@@ -356,6 +371,8 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: s
         ) from error
     sheet = _sheet(workbook, source)
     rows = sheet.iter_rows(values_only=True)
+    for _ in range(source.spec.header_row - 1):
+        next(rows, None)  # title rows above the header
     header_cells = next(rows, None)
     if header_cells is None or all(cell is None for cell in header_cells):
         workbook.close()
@@ -365,7 +382,7 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: s
         header.pop()  # formatted but empty columns at the right
     header = [name or f"column_{number}" for number, name in enumerate(header, start=1)]
     records = []
-    for number, cells in enumerate(rows, start=2):
+    for number, cells in enumerate(rows, start=source.spec.header_row + 1):
         if cells is None or all(cell is None for cell in cells):
             continue
         texts = [_cell_text(cell) for cell in cells[: len(header)]]
@@ -379,11 +396,7 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: s
 
 
 def stage(
-    con: duckdb.DuckDBPyConnection,
-    source: SourceFile,
-    table_source: TableSource,
-    encoding: str | None,
-    relation: str,
+    con: duckdb.DuckDBPyConnection, source: SourceFile, encoding: str | None, relation: str
 ) -> StagedFile:
     """Read one file into the temporary table `relation`, every value as text."""
     if source.kind == "parquet":
@@ -391,7 +404,7 @@ def stage(
     if source.kind == "excel":
         return _stage_excel(con, source, relation)
     with tempfile.TemporaryDirectory(prefix="repradar-ingest-") as workdir:
-        return _stage_csv(con, source, table_source, encoding or "utf-8", relation, Path(workdir))
+        return _stage_csv(con, source, encoding or "utf-8", relation, Path(workdir))
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
