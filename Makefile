@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/model_quality.py
 	$(VENV)/bin/python benchmarks/ibm_hr_check.py
 	$(VENV)/bin/python benchmarks/operations_speed.py
+	$(VENV)/bin/python benchmarks/mapping_speed.py
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache
