@@ -7,6 +7,7 @@ then runs the real `repradar ingest` (or `repradar mapping ...`) against a real 
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from pipelines.cli import app
 from tests.conftest import ingest_cli
+from tests.exports import row, write_csv
 
 DEALS_HEADER = "Deal ID,Company,Owner,Created,Closes,Phase,Value\n"
 DEALS_MAPPING = """
@@ -148,19 +150,20 @@ def test_a_date_format_is_strict_and_a_mismatch_is_quarantined_with_its_row(
         DEALS_HEADER
         + "D1,Acme,ann,05.01.2026,01.03.2026,Signed,1200\n"
         + "D2,Acme,ann,05.01.2026,01.03.2026,Signed,1200\n"
-        + "D3,Acme,ann,2026-01-05,01.03.2026,Signed,1200\n",
+        + "D3,Acme,ann,01/05/2026,01.03.2026,Signed,1200\n"
+        + "D4,Acme,ann,2026-01-05,01.03.2026,Signed,1200\n",
     )
     assert ingest_cli(source, warehouse, "--mapping", str(path)).exit_code == 0
     assert raw_rows(warehouse, "crm_opportunities", "opportunity_id, created_at::VARCHAR") == [
         ("D1", "2026-01-05"),
         ("D2", "2026-01-05"),
+        ("D4", "2026-01-05"),  # ISO is unambiguous (and what an Excel date cell becomes)
     ]
-    assert raw_rows(warehouse, "crm_opportunities", "count(*)", order="1") == [(2,)]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         quarantined = con.execute(
             "SELECT _source_row, _rule, created_at FROM quarantine.crm_opportunities"
         ).fetchall()
-    assert quarantined == [(4, "created_at.type", "2026-01-05")]
+    assert quarantined == [(4, "created_at.type", "01/05/2026")]
 
 
 def test_a_date_failing_the_mapped_format_says_which_format_was_expected(
@@ -544,3 +547,157 @@ def test_title_rows_above_an_excel_header_are_skipped(
     )
     assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
     assert raw_rows(warehouse, "crm_opportunities", "opportunity_id, _source_row") == [("D1", 4)]
+
+
+def test_rows_merged_into_a_quarantined_row_are_quarantined_with_it(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    write(
+        source,
+        "OpportunityHistory.csv",
+        "OpportunityId,StageName,CreatedDate\n"
+        "D1,Prospecting,2026-01-05\n"
+        "D1,Prospecting,2026-01-09\n"
+        "D1,Closed Won,2026-02-01\n",
+    )
+    write_csv(source, "crm_opportunities", [row("crm_opportunities", 1)])  # O1, not D1
+    mapping = write(
+        tmp_path,
+        "history.yaml",
+        """
+max_quarantine_share: 1
+tables:
+  crm_opportunity_stage_history:
+    file: OpportunityHistory.csv
+    keep_earliest: entered_at
+    columns:
+      opportunity_id: OpportunityId
+      stage: {from: StageName, values: {Prospecting: Lead}}
+      entered_at: CreatedDate
+""",
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        logged = con.execute(
+            "SELECT rows_read, rows_loaded, rows_quarantined FROM ops.load_log "
+            "WHERE table_name = 'crm_opportunity_stage_history'"
+        ).fetchall()
+    assert logged == [(3, 0, 3)]
+
+
+def test_a_key_given_by_two_files_of_one_table_is_quarantined_in_the_later_file(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    write(source, "Task.csv", "Id,Owner,When\nX1,U1,2026-01-05\nT2,U1,2026-01-06\n")
+    write(source, "Event.csv", "Id,Owner,When\nX1,U2,2026-01-07\nE2,U2,2026-01-08\n")
+    entry = (
+        "{file: %s, columns: {activity_id: Id, account_id: {value: A1}, owner_user_id: Owner, "
+        "activity_type: {value: %s}, occurred_at: When, logged_at: When}}"
+    )
+    mapping = write(
+        tmp_path,
+        "two.yaml",
+        "tables:\n  crm_activities:\n"
+        f"    - {entry % ('Task.csv', 'call')}\n    - {entry % ('Event.csv', 'meeting')}\n",
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_activities", "activity_id, activity_type") == [
+        ("E2", "meeting"),
+        ("T2", "call"),
+        ("X1", "call"),
+    ]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (reason,) = con.execute("SELECT _reason FROM quarantine.crm_activities").fetchone()
+    assert "the same key as row 2 of Task.csv, loaded earlier in this run" in reason
+
+
+def test_going_back_to_an_earlier_mapping_reads_the_file_again(
+    source: Path, warehouse: Path, tmp_path: Path, deals_mapping: Path
+) -> None:
+    write(source, "deals.csv", DEALS_HEADER + "D1,Acme,ann,2026-01-05,2026-03-01,Pitch,1\n")
+    other = write(tmp_path, "other.yaml", DEALS_MAPPING.replace("Pitch: Proposal", "Pitch: Lead"))
+    for mapping, stage in (
+        (deals_mapping, "Proposal"),
+        (other, "Lead"),
+        (deals_mapping, "Proposal"),
+    ):
+        assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+        assert raw_rows(warehouse, "crm_opportunities", "stage") == [(stage,)]
+
+
+def test_an_excel_date_cell_is_read_whatever_the_mapped_format(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Deal ID", "Company", "Owner", "Created", "Closes", "Phase", "Value"])
+    workbook.active.append(
+        ["D1", "Acme", "ann", dt.datetime(2026, 1, 5, 9, 30, 0, 500000), "01.03.2026", "Signed", 1]
+    )
+    workbook.save(source / "deals.xlsx")
+    mapping = write(
+        tmp_path,
+        "xlsx.yaml",
+        DEALS_MAPPING.replace(
+            'file: "deals*.csv"', "file: deals.xlsx\n    date_format: '%d.%m.%Y'"
+        ),
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "created_at::VARCHAR, close_date::VARCHAR") == [
+        ("2026-01-05", "2026-03-01")
+    ]
+
+
+def test_a_file_name_with_brackets_is_matched_literally(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    write(source, "deals [2026].csv", DEALS_HEADER + "D1,Acme,ann,2026-01-05,2026-03-01,Pitch,1\n")
+    mapping = write(
+        tmp_path,
+        "brackets.yaml",
+        DEALS_MAPPING.replace('file: "deals*.csv"', 'file: "deals [2026].csv"'),
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "opportunity_id") == [("D1",)]
+
+
+def test_numbers_in_a_mapping_stay_text(source: Path, warehouse: Path, tmp_path: Path) -> None:
+    write(source, "deals.csv", DEALS_HEADER + "D1,Acme,ann,2026-01-05,2026-03-01,010,1\n")
+    mapping = write(
+        tmp_path,
+        "numbers.yaml",
+        DEALS_MAPPING.replace("values: {Qualify: Lead,", "values: {010: Proposal, Qualify: Lead,")
+        .replace("{value: EUR}", "{value: EUR}\n      lead_source: {value: 0x1A}")
+        .replace('      lead_source: {sql: "\'Partner \' || upper(\\"Owner\\")"}\n', ""),
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "stage, lead_source") == [("Proposal", "0x1A")]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            ("created_at: Created", "created_at: {from: Created, format: '%Y-%m-%Q'}"),
+            "created_at.format: '%Y-%m-%Q' is not a strptime format DuckDB reads",
+            id="bad date format",
+        ),
+        pytest.param(
+            ("Signed: Closed Won", "Signed: Closed-Won"),
+            "stage.values: 'Closed-Won' is not a stage of the contract; map onto one of Lead",
+            id="value map onto a non-canonical stage",
+        ),
+        pytest.param(
+            ('file: "deals*.csv"', 'file: "deals*.csv"\n    delimiter: ";;"'),
+            "delimiter ';;' must be one character",
+            id="delimiter",
+        ),
+    ],
+)
+def test_a_mapping_mistake_is_a_usage_error_naming_it(
+    source: Path, warehouse: Path, tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    assert change[0] in DEALS_MAPPING
+    mapping = write(tmp_path, "bad.yaml", DEALS_MAPPING.replace(*change))
+    result = ingest_cli(source, warehouse, "--mapping", str(mapping))
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())

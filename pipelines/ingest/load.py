@@ -22,7 +22,7 @@ from pipelines.contract import DATE, TABLES, TIMESTAMP
 from pipelines.ingest import project, read, validate, warehouse
 from pipelines.ingest.errors import FileRejected
 from pipelines.ingest.options import IngestOptions, TableSource
-from pipelines.ingest.suites import load_suite
+from pipelines.ingest.suites import load_suite, value_sets
 
 # Parents before children: every reference points to a table earlier in this order.
 LOAD_ORDER = (
@@ -102,13 +102,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _already_loaded(con: duckdb.DuckDBPyConnection, table: str, checksum: str) -> str | None:
+def _already_loaded(
+    con: duckdb.DuckDBPyConnection, table: str, source_file: str, checksum: str
+) -> str | None:
+    """The load that last read this file for this table, when it had the same checksum
+    (file and mapping) as now: then nothing has changed since."""
     row = con.execute(
-        "SELECT load_id FROM ops.load_log WHERE table_name = ? AND file_checksum = ? "
-        "AND status = 'loaded' ORDER BY started_at LIMIT 1",
-        [table, checksum],
+        "SELECT load_id, file_checksum FROM ops.load_log WHERE table_name = ? "
+        "AND source_file = ? AND status IN ('loaded', 'unchanged') "
+        "ORDER BY started_at DESC LIMIT 1",
+        [table, source_file],
     ).fetchone()
-    return row[0] if row else None
+    return row[0] if row and row[1] == checksum else None
 
 
 def _load_checksum(file_sha256: str, source: read.SourceFile, options: IngestOptions) -> str:
@@ -141,8 +146,10 @@ def _load_file(
     request: IngestRequest,
     load_id: str,
     rejected_tables: set[str],
+    earlier_in_run: bool = False,
 ) -> FileLoad:
-    """Validate one file and, unless it is rejected, apply it inside the open transaction."""
+    """Validate one file and, unless it is rejected, apply it inside the open transaction
+    (`earlier_in_run`: another file already loaded rows into the same table)."""
     table = source.table
     log = FileLoad(table, source.path.name, started_at=_now())
     table_source = source.spec
@@ -152,7 +159,7 @@ def _load_file(
         fingerprint.size,
         fingerprint.encoding,
     )
-    earlier = None if request.force else _already_loaded(con, table, log.checksum)
+    earlier = None if request.force else _already_loaded(con, table, source.path.name, log.checksum)
     if earlier is not None:
         log.status = "unchanged"
         log.message = (
@@ -165,9 +172,7 @@ def _load_file(
     try:
         projection = project.project(con, staged, table, table_source, source.path.name)
         log.origins, log.ignored = projection.origins, projection.ignored
-        project.check_unknown_values(
-            con, projection, table, validate.value_sets(rules), source.path.name
-        )
+        project.check_unknown_values(con, projection, table, value_sets(rules), source.path.name)
         context = validate.Context(
             file=source.path.name,
             date_order=request.options.date_order,
@@ -196,6 +201,10 @@ def _load_file(
         verdict.notes.extend(
             validate.check_references(con, verdict.relation, rules, parent_keys, quarantined_keys)
         )
+        validate.restore_merged(con, verdict.relation, table)
+        if earlier_in_run:
+            unique = next(r for r in rules if r.rule_id == "key.unique")
+            validate.check_earlier_files(con, verdict.relation, table, unique, load_id)
         validate.summarise(con, verdict, rules, staged, context)
         stamp = (load_id, source.path.name, log.started_at)
         malformed = [(m.row, m.reason, m.raw_line) for m in staged.malformed]
@@ -329,7 +338,8 @@ def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult
                 progress(f"  {source.path.name}: validating ...")
                 try:
                     rejected_tables = {f.table for f in files if f.status == "rejected"}
-                    log = _load_file(con, source, request, load_id, rejected_tables)
+                    earlier = any(f.table == source.table for f in files)
+                    log = _load_file(con, source, request, load_id, rejected_tables, earlier)
                 except FileRejected as error:
                     error.table = source.table
                     rejections.append(_detached(error))

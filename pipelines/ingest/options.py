@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 from pipelines.contract import DATE, TABLES, TIMESTAMP
-from pipelines.ingest.suites import Policy, all_rule_ids
+from pipelines.ingest.suites import Policy, all_rule_ids, load_suite, value_sets
 
 DATE_ORDERS = ("DMY", "MDY")
 ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "latin-1", "cp1252", "utf-16")
@@ -51,12 +52,19 @@ class MappingError(ValueError):
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false are booleans, so `Yes: Closed Won` maps the
-    text "Yes" (YAML 1.1 would read the key as the boolean True)."""
+    """Every scalar is text except true/false and null: `Yes: Closed Won` maps the text
+    "Yes" (YAML 1.1 would read a boolean), `010` stays "010" (not the octal number 8),
+    `1:30` stays "1:30" (not 90 seconds), `2024-01-05` stays a string."""
 
 
+_TEXT_TAGS = {
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:timestamp",
+}
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    first: [(tag, regex) for tag, regex in resolvers if tag not in _TEXT_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -143,8 +151,15 @@ def _check_keys(where: str, found: dict[str, Any], allowed: set[str]) -> None:
         )
 
 
-def _check_encoding(where: str, encoding: str | None) -> None:
-    if encoding is not None and encoding.lower() not in ENCODINGS:
+def _check_delimiter(where: str, delimiter: Any) -> None:
+    if delimiter is not None and not (isinstance(delimiter, str) and len(delimiter) == 1):
+        raise MappingError(f"{where}: delimiter {delimiter!r} must be one character")
+
+
+def _check_encoding(where: str, encoding: Any) -> None:
+    if encoding is not None and (
+        not isinstance(encoding, str) or encoding.lower() not in ENCODINGS
+    ):
         raise MappingError(
             f"{where}: encoding {encoding!r} is not supported; use one of {', '.join(ENCODINGS)}"
         )
@@ -163,7 +178,35 @@ def _formats(where: str, value: Any) -> tuple[str, ...]:
     formats = value if isinstance(value, list) else [value]
     if not formats or not all(isinstance(f, str) and "%" in f for f in formats):
         raise MappingError(f"{where}: expected a strptime format like '%d.%m.%Y' or a list")
+    for fmt in formats:
+        try:
+            duckdb.sql("SELECT try_strptime('2024-01-05', $1)", params=[fmt]).fetchall()
+        except duckdb.Error as error:
+            raise MappingError(
+                f"{where}: {fmt!r} is not a strptime format DuckDB reads "
+                f"({str(error).splitlines()[0]})"
+            ) from error
     return tuple(formats)
+
+
+def _check_targets(where: str, table: str, column: str, values: dict[Any, Any]) -> None:
+    """A value map onto a column with fixed contract values must map onto those values."""
+    canonical = value_sets(load_suite(table)).get(column)
+    if canonical is None:
+        return
+    folded = {c.casefold() for c in canonical}
+    wrong = sorted(
+        {
+            _text(v)
+            for v in values.values()
+            if _text(v).strip().casefold() not in folded and _text(v).strip()
+        }
+    )
+    if wrong:
+        raise MappingError(
+            f"{where}.values: {', '.join(map(repr, wrong))} is not a {column} of the contract; "
+            f"map onto one of {', '.join(canonical)}"
+        )
 
 
 def _column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSpec:
@@ -184,6 +227,11 @@ def _column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSpec:
     values = spec.get("values")
     if values is not None and not isinstance(values, dict):
         raise MappingError(f"{where}.values: expected a mapping of source value: contract value")
+    if not isinstance(spec.get("from", ""), str) or not all(
+        isinstance(v, str | bool) or v is None for v in (values or {}).values()
+    ):
+        raise MappingError(f"{where}: `from` and the values of `values` must be plain text")
+    _check_targets(where, table, column, values or {})
     formats = _formats(f"{where}.format", spec.get("format"))
     if formats and TABLES[table].columns[column] not in (DATE, TIMESTAMP):
         raise MappingError(f"{where}.format: {column} is not a date or timestamp column")
@@ -224,19 +272,22 @@ def _table_source(path: Path, table: str, spec: Any) -> TableSource:
         raise MappingError(f"{where}: expected a mapping of keys")
     _check_keys(where, spec, TABLE_KEYS)
     _check_encoding(where, spec.get("encoding"))
+    _check_delimiter(where, spec.get("delimiter"))
     rows = spec.get("rows") or []
     if not isinstance(rows, list) or not all(isinstance(r, dict) and r for r in rows):
         raise MappingError(f"{where}.rows: expected a list of column mappings, one per row")
-    header_row = spec.get("header_row", 1)
-    if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
+    header_row = str(spec.get("header_row", "1"))
+    if not header_row.isdigit() or int(header_row) < 1:
         raise MappingError(f"{where}.header_row: expected a row number from 1")
     keep = spec.get("keep_earliest")
-    if keep is not None and TABLES[table].columns.get(keep) not in (DATE, TIMESTAMP):
+    if keep is not None and (
+        not isinstance(keep, str) or TABLES[table].columns.get(keep) not in (DATE, TIMESTAMP)
+    ):
         raise MappingError(f"{where}.keep_earliest: {keep!r} is not a date column of {table}")
     return TableSource(
         file=_files(where, spec.get("file")),
         sheet=_text(spec["sheet"]) if "sheet" in spec else None,
-        header_row=header_row,
+        header_row=int(header_row),
         encoding=spec.get("encoding"),
         delimiter=spec.get("delimiter"),
         date_formats=_formats(f"{where}.date_format", spec.get("date_format")),
@@ -279,7 +330,10 @@ def resolve_mapping(name_or_path: str | Path) -> Path:
 
 
 def _policies(path: Path, spec: dict[str, Any]) -> dict[str, str]:
-    policies = {str(k): str(v) for k, v in (spec.get("policies") or {}).items()}
+    found = spec.get("policies") or {}
+    if not isinstance(found, dict):
+        raise MappingError(f"{path}: policies: expected a mapping of <table>.<rule>: policy")
+    policies = {str(k): str(v) for k, v in found.items()}
     known = all_rule_ids()
     for rule, policy in policies.items():
         if rule not in known:
@@ -306,7 +360,11 @@ def read_mapping(name_or_path: str | Path) -> IngestOptions:
     if date_order not in DATE_ORDERS:
         raise MappingError(f"{path}: date_order {date_order!r} must be one of DMY, MDY")
     _check_encoding(str(path), spec.get("encoding"))
-    share = float(spec.get("max_quarantine_share", 0.5))
+    _check_delimiter(str(path), spec.get("delimiter"))
+    try:
+        share = float(spec.get("max_quarantine_share", 0.5))
+    except (TypeError, ValueError) as error:
+        raise MappingError(f"{path}: max_quarantine_share must be a number") from error
     if not 0 <= share <= 1:
         raise MappingError(f"{path}: max_quarantine_share {share} must be between 0 and 1")
     tables = spec.get("tables") or {}

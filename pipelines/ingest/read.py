@@ -81,7 +81,9 @@ class StagedFile:
 
 
 def _matching(files: list[Path], pattern: str) -> list[Path]:
-    return [p for p in files if fnmatch.fnmatchcase(p.name.casefold(), pattern.casefold())]
+    """The file of exactly that name (ignoring case), else the files the glob matches."""
+    exact = [p for p in files if p.name.casefold() == pattern.casefold()]
+    return exact or [p for p in files if fnmatch.fnmatchcase(p.name.casefold(), pattern.casefold())]
 
 
 def _configured_candidates(table: str, files: list[Path], patterns: tuple[str, ...]) -> list[Path]:
@@ -351,7 +353,7 @@ def _sheet(workbook: openpyxl.Workbook, source: SourceFile) -> Any:
     if wanted is None:
         if source.table in workbook.sheetnames:
             return workbook[source.table]
-        return workbook.active
+        return workbook.worksheets[0]
     if wanted in workbook.sheetnames:
         return workbook[wanted]
     workbook.close()
@@ -410,7 +412,14 @@ def stage(
 def drop_staging(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> None:
     """Drop a file's temporary tables (in an aborted transaction, the rollback will)."""
     try:
-        for suffix in ("", "_skips", "_checked", "_mapped", "_mapped_checked"):
+        for suffix in (
+            "",
+            "_skips",
+            "_checked",
+            "_mapped",
+            "_mapped_checked",
+            "_mapped_checked_merged",
+        ):
             con.execute(f"DROP TABLE IF EXISTS {staged.relation}{suffix}")
     except duckdb.TransactionException:
         return

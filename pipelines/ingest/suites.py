@@ -89,3 +89,14 @@ def all_rule_ids() -> set[str]:
         for path in SUITE_DIR.glob("*.json")
         for expectation in json.loads(path.read_text(encoding="utf-8"))["expectations"]
     }
+
+
+def value_sets(rules: list[Rule]) -> dict[str, list[str]]:
+    """Each column with a fixed set of contract values (an in-set rule): those values."""
+    return {
+        rule.column: rule.kwargs["value_set"]
+        for rule in rules
+        if rule.column is not None
+        and rule.expectation.endswith("in_set")
+        and isinstance(rule.kwargs.get("value_set"), list)
+    }

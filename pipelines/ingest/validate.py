@@ -27,6 +27,7 @@ TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 DAY_FIRST = ("%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y")
 MONTH_FIRST = ("%m/%d/%Y", "%m.%d.%Y", "%m-%d-%Y")
+ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
 
 
 def q(name: str) -> str:
@@ -100,23 +101,16 @@ def _value_set(rules: list[Rule], column: str) -> list[str] | None:
     return None
 
 
-def value_sets(rules: list[Rule]) -> dict[str, list[str]]:
-    """Each column with a fixed set of contract values: those values."""
-    sets = {}
-    for rule in rules:
-        if rule.column is not None and (values := _value_set(rules, rule.column)) is not None:
-            sets[rule.column] = values
-    return sets
-
-
 def _date_formats(date_order: str) -> str:
     formats = DAY_FIRST if date_order == "DMY" else MONTH_FIRST
     return "[" + ", ".join(lit(f) for f in formats) + "]"
 
 
 def _formatted_sql(kind: str, v: str, formats: tuple[str, ...]) -> str:
-    """A date or timestamp in exactly one of the mapping's formats."""
-    parsed = f"try_strptime({v}, [{', '.join(map(lit, formats))}])"
+    """A date or timestamp in exactly one of the mapping's formats, or in ISO form (what
+    an Excel date cell becomes)."""
+    every = (*formats, *ISO_FORMATS)
+    parsed = f"try_strptime({v}, [{', '.join(map(lit, every))}])"
     return f"CAST({parsed} AS DATE)" if kind == DATE else parsed
 
 
@@ -318,13 +312,18 @@ def _formatted_expectation(rule: Rule, formats: dict[str, tuple[str, ...]]) -> R
 
 
 def _keep_earliest(con: duckdb.DuckDBPyConnection, checked: str, table: str, by: str) -> list[str]:
-    """Valid rows sharing a key collapse into the one with the earliest `by`: the others
-    are merged into it (they count as loaded, not quarantined)."""
+    """Valid rows sharing a key collapse into the one with the earliest `by`. The others
+    move to `<checked>_merged` with their survivor's row number; they count as loaded,
+    unless the survivor is quarantined later (see `restore_merged`)."""
     key = ", ".join(q(k) for k in TABLES[table].key)
+    con.execute(
+        f"CREATE TEMP TABLE {checked}_merged AS SELECT * FROM (SELECT *, rowid AS _rid, "
+        f"first_value(_row) OVER w AS _survivor, row_number() OVER w AS _rank "
+        f"FROM {checked} WHERE len(_errors) = 0 "
+        f"WINDOW w AS (PARTITION BY {key} ORDER BY {q(by)} NULLS LAST, _row)) WHERE _rank > 1"
+    )
     merged = con.execute(
-        f"DELETE FROM {checked} WHERE rowid IN (SELECT rowid FROM {checked} "
-        f"WHERE len(_errors) = 0 QUALIFY row_number() OVER (PARTITION BY {key} "
-        f"ORDER BY {q(by)} NULLS LAST, _row) > 1)"
+        f"DELETE FROM {checked} WHERE rowid IN (SELECT _rid FROM {checked}_merged)"
     ).fetchone()[0]
     if not merged:
         return []
@@ -332,6 +331,44 @@ def _keep_earliest(con: duckdb.DuckDBPyConnection, checked: str, table: str, by:
         f"{merged:,} row(s) merged into an earlier row with the same "
         f"{', '.join(TABLES[table].key)} (keep_earliest: {by})"
     ]
+
+
+def restore_merged(con: duckdb.DuckDBPyConnection, checked: str, table: str) -> None:
+    """Rows merged by keep_earliest into a row that was quarantined afterwards (a missing
+    parent, say) are quarantined with it, for the same reasons."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [f"{checked}_merged"]
+    ).fetchone()[0]
+    if not exists:
+        return
+    same_key = " AND ".join(f"s.{q(k)} = m.{q(k)}" for k in TABLES[table].key)
+    con.execute(
+        f"INSERT INTO {checked} BY NAME SELECT m.* EXCLUDE (_rid, _survivor, _rank, _errors), "
+        f"s._errors AS _errors FROM {checked}_merged AS m JOIN {checked} AS s "
+        f"ON s._row = m._survivor AND {same_key} WHERE len(s._errors) > 0"
+    )
+    con.execute(f"DROP TABLE {checked}_merged")
+
+
+def check_earlier_files(
+    con: duckdb.DuckDBPyConnection, checked: str, table: str, rule: Rule, load_id: str
+) -> None:
+    """When several files feed one table, a key an earlier file of this load already
+    gave is a duplicate: the earlier row stays, this one is quarantined."""
+    key = TABLES[table].key
+    same_key = " AND ".join(f"r.{q(k)} = {checked}.{q(k)}" for k in key)
+    found = (
+        "'the same key as row ' || r._source_row || ' of ' || r._source_file || "
+        "', loaded earlier in this run'"
+    )
+    _append_failure(
+        con,
+        checked,
+        rule,
+        found,
+        f"len(_errors) = 0 AND {same_key} AND r._load_id = {lit(load_id)}",
+        source=f"FROM raw.{table} AS r",
+    )
 
 
 def _append_failure(
