@@ -87,6 +87,13 @@ def rolling_origins(
     return sorted(found, key=lambda origin: origin.test_from)
 
 
+def too_little_history(horizon_months: int) -> str:
+    return (
+        "too little labelled history for a backtest: need at least 12 months of "
+        f"snapshots plus {horizon_months} months of outcomes and {TEST_MONTHS} test months"
+    )
+
+
 def split(rows: pd.DataFrame, origin: Origin) -> tuple[pd.DataFrame, pd.DataFrame]:
     train = rows[rows["month_end"] <= origin.train_to]
     test = rows[(rows["month_end"] >= origin.test_from) & (rows["month_end"] <= origin.test_to)]
@@ -144,10 +151,7 @@ def run_backtest(
     rows = labelled(snapshots)
     splits = rolling_origins(snapshots, horizon_months=horizon_months, origins=origins)
     if not splits:
-        raise ValueError(
-            "too little labelled history for a backtest: need at least 12 months of "
-            f"snapshots plus {horizon_months} months of outcomes and {TEST_MONTHS} test months"
-        )
+        raise ValueError(too_little_history(horizon_months))
     metrics, predictions = [], []
     for kind in kinds:
         for origin in splits:

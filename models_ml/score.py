@@ -29,8 +29,10 @@ from models_ml.estimators import AccountLossModel, AttritionRiskModel
 from models_ml.features import ACCOUNT_FEATURES, FEATURES, load_live_accounts, load_snapshots
 from models_ml.store import load_model
 from models_ml.tables import append, table_exists
+from models_ml.train import untrainable_reason
 from pipelines.ingest.warehouse import connect_for_writing, new_run_id
 from pipelines.transform.build import RISK_SCORES_TAG, TransformResult, build_duckdb
+from pipelines.transform.gaps import NO_HR_EMPLOYEES, empty_raw_tables
 
 Progress = Callable[[str], None]
 TOP_DRIVERS = 3
@@ -38,6 +40,11 @@ TOP_DRIVERS = 3
 
 class ScoringError(Exception):
     """Scoring cannot start (no trained model, no snapshots)."""
+
+
+class ScoringSkipped(Exception):
+    """Nothing to score for lack of data (no HR employees, no model because training had
+    nothing to learn from): the step is skipped, not failed; says why."""
 
 
 @dataclass
@@ -71,6 +78,24 @@ def latest_model_run(warehouse: Path) -> pd.Series:
             raise ScoringError(f"{warehouse} has no trained model; run `repradar train` first")
         runs = con.execute("SELECT * FROM ml.model_runs ORDER BY trained_at DESC LIMIT 1").df()
     return runs.iloc[0]
+
+
+def _model_run_or_skip(warehouse: Path) -> pd.Series:
+    """The latest model run; a skip instead of "train first" when training itself has
+    nothing to learn from."""
+    try:
+        return latest_model_run(warehouse)
+    except ScoringError:
+        reason = untrainable_reason(warehouse)
+        if reason is None:
+            raise
+        raise ScoringSkipped(f"no trained model: {reason}") from None
+
+
+def _no_snapshots(warehouse: Path) -> Exception:
+    if "hr_employees" in empty_raw_tables(warehouse):
+        return ScoringSkipped(f"no reps to score: {NO_HR_EMPLOYEES}")
+    return ScoringError(f"{warehouse} has no rep-month snapshots; run `repradar transform`")
 
 
 def previous_scores(warehouse: Path) -> pd.DataFrame:
@@ -217,12 +242,12 @@ def _writer(tables: dict[str, pd.DataFrame]) -> Callable[[Path], None]:
 def score(warehouse: Path, *, progress: Progress = _quiet) -> ScoreResult:
     """Score the latest month with the latest trained models; build the risk marts."""
     clock = time.perf_counter()
-    run = latest_model_run(warehouse)
+    run = _model_run_or_skip(warehouse)
     attrition = load_model(warehouse.parent / run["attrition_path"])
     account_model = load_model(warehouse.parent / run["account_path"])
     snapshots = load_snapshots(warehouse)
     if snapshots.empty:
-        raise ScoringError(f"{warehouse} has no rep-month snapshots; run `repradar transform`")
+        raise _no_snapshots(warehouse)
     month_end = snapshots["month_end"].max()
     month = snapshots[snapshots["month_end"] == month_end]
     progress(f"scoring {len(month)} reps as of {month_end:%Y-%m-%d} ...")

@@ -28,7 +28,10 @@ from models_ml.backtest import (
     complete_months,
     label_horizon_months,
     labelled,
+    rolling_origins,
     run_backtest,
+    split,
+    too_little_history,
 )
 from models_ml.card import render_model_card
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
@@ -45,6 +48,7 @@ from models_ml.metrics import score_metrics
 from models_ml.store import save_model
 from models_ml.tables import append
 from pipelines.ingest.warehouse import connect_for_writing, new_run_id, writer_lock
+from pipelines.transform.gaps import NO_HR_EMPLOYEES, empty_raw_tables
 
 Progress = Callable[[str], None]
 MEDIUM_BAND_FACTOR = 1.5
@@ -57,7 +61,12 @@ FAIRNESS_MIN_GROUP_ROWS = 100
 
 
 class TrainingError(Exception):
-    """Training cannot start or cannot learn (no marts, too little history)."""
+    """Training cannot start or cannot learn (no marts, a model that will not fit)."""
+
+
+class TrainingSkipped(Exception):
+    """The data holds nothing to learn from yet (no HR employees, no reps, no exits with a
+    full outcome, too little history): the step is skipped, not failed; says why."""
 
 
 @dataclass
@@ -96,6 +105,45 @@ def training_rows(snapshots: pd.DataFrame) -> pd.DataFrame:
     complete = set(complete_months(snapshots))
     rows = labelled(snapshots)
     return rows[rows["month_end"].isin(complete)]
+
+
+def training_gap(warehouse: Path, snapshots: pd.DataFrame) -> str | None:
+    """Why the attrition model cannot be trained on these snapshots, in words; None when
+    it can. Checked before any fitting, so a skip costs nothing."""
+    if snapshots.empty:
+        if "hr_employees" in empty_raw_tables(warehouse):
+            return NO_HR_EMPLOYEES
+        return (
+            "no rep-month snapshots; the attrition model needs HR employees who carry a "
+            "quota or own deals"
+        )
+    horizon = label_horizon_months(snapshots)
+    rows = training_rows(snapshots)
+    if rows.empty or rows[LABEL].nunique() < 2:
+        return (
+            f"not enough outcomes to learn from yet: {len(rows):,} rep-months with a full "
+            f"{horizon}-month outcome, {int(rows[LABEL].sum())} of them voluntary exits (the "
+            "attrition model needs both exits and stays)"
+        )
+    origins = rolling_origins(snapshots, horizon_months=horizon)
+    if not origins:
+        return too_little_history(horizon)
+    first_window = split(labelled(snapshots), origins[0])[0]
+    if first_window[LABEL].nunique() < 2:
+        return (
+            f"no voluntary exits up to {origins[0].train_to:%Y-%m} to train the first "
+            "backtest window on; the attrition model needs more history"
+        )
+    return None
+
+
+def untrainable_reason(warehouse: Path) -> str | None:
+    """`training_gap` of the warehouse's snapshots; None when it has none to read."""
+    try:
+        snapshots = load_snapshots(warehouse)
+    except duckdb.Error:
+        return None
+    return training_gap(warehouse, snapshots)
 
 
 def protected_attributes(warehouse: Path, rows: pd.DataFrame) -> pd.DataFrame:
@@ -225,10 +273,11 @@ def train(
             f"{warehouse} has no model tables ({str(error).splitlines()[0]}); run "
             "`repradar transform` first"
         ) from error
+    gap = training_gap(warehouse, snapshots)
+    if gap is not None:
+        raise TrainingSkipped(gap)
     rows = training_rows(snapshots)
     horizon = label_horizon_months(snapshots)
-    if rows.empty or rows[LABEL].nunique() < 2:
-        raise TrainingError(f"no voluntary exits with a full {horizon}-month outcome to learn from")
     progress(f"backtesting on {len(rows):,} rep-months ({int(rows[LABEL].sum())} exits) ...")
     try:
         backtest = run_backtest(snapshots, horizon_months=horizon, random_state=random_state)

@@ -419,6 +419,10 @@ def transform_command(
     _print_transform(result)
     if not result.success:
         raise typer.Exit(result.exit_code)
+    from pipelines.transform.gaps import data_gaps
+
+    for gap in data_gaps(path):
+        typer.echo(f"partial data: {gap}")
     if target is Target.duckdb:
         typer.echo("")
         typer.echo("Headline KPIs:")
@@ -499,16 +503,27 @@ def train_command(
     Runs a rolling-origin backtest of a regularised logistic regression and gradient
     boosting, keeps the better one (pooled ROC AUC), calibrates it, audits fairness by
     gender and age band, and stores the models (skops) and a model card under models/
-    next to the warehouse. Metrics go to ml.backtests.
+    next to the warehouse. Metrics go to ml.backtests. With nothing to learn from yet (no
+    HR exports, no voluntary exits with a full outcome, too little history) training is
+    skipped: it says why and exits 0.
     """
-    path = resolve_warehouse(warehouse)
-    with _errors_exit():
-        if prefect:
-            from pipelines.flows.models import train_flow
+    from models_ml.train import TrainingSkipped
 
-            result = train_flow(warehouse=str(path))  # a failed run re-raises its error
-        else:
-            result = train(path, progress=_say)
+    path = resolve_warehouse(warehouse)
+    try:
+        with _errors_exit():
+            if prefect:
+                from pipelines.flows.models import Skipped, train_flow
+
+                result = train_flow(warehouse=str(path))  # a failed run re-raises its error
+                if isinstance(result, Skipped):
+                    typer.echo(str(result))
+                    return
+            else:
+                result = train(path, progress=_say)
+    except TrainingSkipped as skipped:  # nothing to learn from: not a failure
+        typer.echo(f"train skipped: {skipped}")
+        return
     _print_training(result)
 
 
@@ -527,15 +542,27 @@ def score_command(
     drivers in words), ml.account_loss_scores and ml.feature_drift, and builds the risk
     marts (marts.mart_risk_by_team; restricted.mart_rep_risk and mart_handover_worklist)
     on a copy of the warehouse that replaces it only if every model and test passed.
+    Without HR exports, or without a model because training had nothing to learn from,
+    scoring is skipped: it says why and exits 0.
     """
-    path = resolve_warehouse(warehouse)
-    with _errors_exit():
-        if prefect:
-            from pipelines.flows.models import ScoreFailed, score_flow
+    from models_ml.score import ScoringSkipped
 
-            result = _flow_result(score_flow(warehouse=str(path), return_state=True), ScoreFailed)
-        else:
-            result = score(path, progress=_say)
+    path = resolve_warehouse(warehouse)
+    try:
+        with _errors_exit():
+            if prefect:
+                from pipelines.flows.models import ScoreFailed, Skipped, score_flow
+
+                state = score_flow(warehouse=str(path), return_state=True)
+                result = _flow_result(state, ScoreFailed)
+                if isinstance(result, Skipped):
+                    typer.echo(str(result))
+                    return
+            else:
+                result = score(path, progress=_say)
+    except ScoringSkipped as skipped:  # nothing to score: not a failure
+        typer.echo(f"score skipped: {skipped}")
+        return
     if not result.success:
         _print_transform(result.build)
         raise typer.Exit(result.build.exit_code)
@@ -689,7 +716,7 @@ def report_command(
     suppressed.
     """
     path = resolve_warehouse(warehouse)
-    delivered = None
+    result, delivered = None, None
     with _errors_exit():
         if prefect and deliver:
             from pipelines.flows.operations import weekly_report
@@ -700,12 +727,16 @@ def report_command(
         elif prefect:
             from pipelines.flows.operations import report_flow
 
-            _print_report(report_flow(warehouse=str(path), out=str(out) if out else None))
+            result = report_flow(warehouse=str(path), out=str(out) if out else None)
         else:
             result = build_report(path, out, progress=_say)
-            _print_report(result)
             if deliver:
                 delivered = send_report(path, report_delivery(result, utc_now()))
+    if result is not None:
+        _print_report(result)
+        for section in result.content.sections:  # a partial load: what it could not show
+            if section.missing:
+                typer.echo(f"report section skipped: {section.title} ({section.missing})")
     if delivered is not None:
         _print_alerts(delivered)
         if delivered.failed:
@@ -835,7 +866,8 @@ def run_command(
 ) -> None:
     """Run the `daily` flow once, as the schedule would: ingest -> transform -> train (when
     no model exists or it is 30 days old) -> score -> alerts. A Prefect flow run (uses
-    $PREFECT_API_URL, else a temporary local server)."""
+    $PREFECT_API_URL, else a temporary local server). With only CRM or only HR exports the
+    run still succeeds; it says which marts are empty and which steps it skipped, and why."""
     if not source.is_dir():
         raise typer.BadParameter(f"{source} is not a directory", param_hint="--source")
     if mapping:
@@ -857,9 +889,11 @@ def run_command(
         _say(f"the marts and scores of the last good run in {path} are unchanged")
         raise typer.Exit(1)
     result = state.result()
-    _print_alerts(result)
+    for note in result.notes:  # what a partial load left empty, steps skipped and why
+        typer.echo(note)
+    _print_alerts(result.alerts)
     typer.echo(f"warehouse: {path}")
-    if result.failed:
+    if result.alerts.failed:
         raise typer.Exit(EXIT_UNDELIVERED)
 
 

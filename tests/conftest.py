@@ -123,6 +123,15 @@ def small_company_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def small_warehouse(small_company_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small company ingested without a mapping and transformed: the canonical side
+    of the vendor round trips. Read it only (copy it to change it)."""
+    warehouse = tmp_path_factory.mktemp("small-built") / "warehouse.duckdb"
+    build_warehouse(small_company_dir, warehouse)
+    return warehouse
+
+
+@pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """A temporary Prefect server for the flow tests (one per test session)."""
     with pytest.MonkeyPatch.context() as patch:

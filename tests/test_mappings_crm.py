@@ -184,23 +184,18 @@ def test_stage_history_exports_repeat_stages_on_later_days(
 
 
 @pytest.fixture(scope="module")
-def marts_built(canonical: Path, load) -> tuple[Path, Path]:
-    """`repradar transform` of the canonical and the Salesforce loads, side by side."""
-    warehouses = (canonical, load("salesforce"))
-    builds = [
-        subprocess.Popen(
-            [REPRADAR, "transform", "--warehouse", str(w)],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for w in warehouses
-    ]
-    for build in builds:
-        _, stderr = build.communicate()
-        assert build.returncode == 0, stderr
-    return warehouses
+def marts_built(small_warehouse: Path, load, tmp_path_factory: pytest.TempPathFactory):
+    """The canonical small company's marts, and `repradar transform` of the Salesforce load."""
+    salesforce = tmp_path_factory.mktemp("marts-salesforce") / "warehouse.duckdb"
+    shutil.copyfile(load("salesforce"), salesforce)
+    build = subprocess.run(
+        [REPRADAR, "transform", "--warehouse", str(salesforce)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr
+    return small_warehouse, salesforce
 
 
 def test_salesforce_export_builds_the_same_marts(marts_built: tuple[Path, Path]) -> None:

@@ -51,6 +51,12 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
     )
 
 
+def _has_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    if not _table_exists(con, schema, table):
+        return False
+    return con.execute(f"SELECT EXISTS (SELECT 1 FROM {schema}.{table})").fetchone()[0]
+
+
 def _episodes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per rep, the first scoring run of the current streak of Medium/High bands, and
     whether the streak rose from a Low score (not just began at the first scoring)."""
@@ -295,6 +301,20 @@ def team_alert_drafts(con: duckdb.DuckDBPyConnection) -> list[AlertDraft]:
             )
         )
     return drafts
+
+
+def skipped_alerts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The kinds of alert the marts cannot call for yet, and why (a partial load, or no
+    scoring yet)."""
+    skipped = []
+    if not _table_exists(con, "restricted", "mart_rep_risk"):
+        skipped.append(
+            "rep alerts skipped: no risk scores (`repradar score` needs HR exports and a "
+            "trained attrition model)"
+        )
+    if not _has_rows(con, "marts", "mart_headcount_attrition"):
+        skipped.append("team alerts skipped: no HR employees loaded (team exits come from HR)")
+    return skipped
 
 
 def hr_alert_drafts(warehouse_con: duckdb.DuckDBPyConnection) -> list[AlertDraft]:

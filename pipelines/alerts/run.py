@@ -20,7 +20,7 @@ from pipelines.alerts.channels import (
     ack_footer,
     configured_channels,
 )
-from pipelines.alerts.drafts import AlertDraft, hr_alert_drafts
+from pipelines.alerts.drafts import AlertDraft, hr_alert_drafts, skipped_alerts
 from pipelines.alerts.outbox import (
     OutboxAlert,
     acknowledge,
@@ -52,6 +52,7 @@ class DeliveryResult:
     deferred: int = 0  # due but over the daily cap, kept for tomorrow
     channels: list[str] = field(default_factory=list)
     outbox_directory: Path | None = None
+    skipped: list[str] = field(default_factory=list)  # kinds of alert skipped, and why
 
     def lines(self) -> list[str]:
         lines = [
@@ -66,7 +67,7 @@ class DeliveryResult:
         ]
         if self.outbox_directory is not None:
             lines.append(f"outbox: {self.outbox_directory}")
-        return lines
+        return lines + self.skipped
 
 
 def daily_cap() -> int:
@@ -185,6 +186,7 @@ def send_alerts(
         say(f"{len(created)} new alerts; delivering ...")
         configured, result = _channels_and_result(warehouse, "hr", channels)
         result.created = created
+        result.skipped = skipped_alerts(con)
         deliver(con, "hr", configured, now, daily_cap() if cap is None else cap, result)
         con.execute("CHECKPOINT")
     return result

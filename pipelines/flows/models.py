@@ -1,19 +1,21 @@
 """Prefect flows `train` and `score`, each publishing a markdown artifact (aggregates only).
 
 A failed risk-mart build fails the `score` run (`ScoreFailed`, carrying the result); the
-warehouse keeps the previous scores and marts.
+warehouse keeps the previous scores and marts. A step with nothing to work on for lack of
+data (no HR exports, no exits to learn from yet) completes and returns `Skipped`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from models_ml.score import ScoreResult, score
+from models_ml.score import ScoreResult, ScoringSkipped, score
 from models_ml.summary import backtest_lines, format_risk_by_team, risk_by_team, score_lines
-from models_ml.train import TrainResult, train
+from models_ml.train import TrainingSkipped, TrainResult, train
 from pipelines.ingest.warehouse import resolve_warehouse
 
 
@@ -25,21 +27,47 @@ class ScoreFailed(Exception):
         super().__init__("; ".join(result.build.problems()) or "risk mart build failed")
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A step that had nothing to work on for lack of data: a success, with the reason."""
+
+    step: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.step} skipped: {self.reason}"
+
+
+def skipped_artifact(key: str, skipped: Skipped) -> None:
+    """Log the skip and publish it as the step's artifact (the reason names no one)."""
+    get_run_logger().info(str(skipped))
+    create_markdown_artifact(key=key, markdown=f"# {skipped}", description=str(skipped))
+
+
 @task(name="train-models")
-def train_task(warehouse: Path) -> TrainResult:
-    return train(warehouse, progress=get_run_logger().info)
+def train_task(warehouse: Path) -> TrainResult | Skipped:
+    try:
+        return train(warehouse, progress=get_run_logger().info)
+    except TrainingSkipped as skipped:
+        return Skipped("train", str(skipped))
 
 
 @task(name="score-reps")
-def score_task(warehouse: Path) -> ScoreResult:
-    return score(warehouse, progress=get_run_logger().info)
+def score_task(warehouse: Path) -> ScoreResult | Skipped:
+    try:
+        return score(warehouse, progress=get_run_logger().info)
+    except ScoringSkipped as skipped:
+        return Skipped("score", str(skipped))
 
 
 @flow(name="train")
-def train_flow(warehouse: str | None = None) -> TrainResult:
+def train_flow(warehouse: str | None = None) -> TrainResult | Skipped:
     """Backtest, choose, fit and audit the attrition and account-loss models."""
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     result = train_task(path)
+    if isinstance(result, Skipped):
+        skipped_artifact("train-summary", result)
+        return result
     create_markdown_artifact(
         key="train-summary",
         markdown="\n".join(
@@ -59,10 +87,13 @@ def train_flow(warehouse: str | None = None) -> TrainResult:
 
 
 @flow(name="score")
-def score_flow(warehouse: str | None = None) -> ScoreResult:
+def score_flow(warehouse: str | None = None) -> ScoreResult | Skipped:
     """Score the latest month and build the risk marts."""
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     result = score_task(path)
+    if isinstance(result, Skipped):
+        skipped_artifact("score-summary", result)
+        return result
     lines = [f"# score {result.score_run_id}: {'success' if result.success else 'FAILED'}", ""]
     lines += [f"- {line}" for line in score_lines(result)]
     if result.success:

@@ -13,6 +13,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from pipelines.ingest.warehouse import resolve_warehouse
 from pipelines.transform import TransformResult, build_duckdb, format_kpis, headline_kpis
+from pipelines.transform.gaps import data_gaps
 from pipelines.transform.spark import build_spark
 
 
@@ -32,7 +33,7 @@ def dbt_build(warehouse: Path, target: str) -> TransformResult:
     return build_duckdb(warehouse, progress=log)
 
 
-def markdown_summary(result: TransformResult, kpis: list[str]) -> str:
+def markdown_summary(result: TransformResult, kpis: list[str], gaps: list[str]) -> str:
     lines = [
         f"# transform {result.run_id} ({result.target}): "
         f"{'success' if result.success else 'FAILED'}",
@@ -42,6 +43,8 @@ def markdown_summary(result: TransformResult, kpis: list[str]) -> str:
     ]
     if result.problems():
         lines += ["", "## Problems", "", *(f"- {p}" for p in result.problems())]
+    if gaps:
+        lines += ["", "## Partial data", "", *(f"- {gap}" for gap in gaps)]
     if kpis:
         lines += ["", "## Headline KPIs", "", *(f"- {k}" for k in kpis)]
     return "\n".join(lines)
@@ -49,13 +52,17 @@ def markdown_summary(result: TransformResult, kpis: list[str]) -> str:
 
 @flow(name="transform")
 def transform_flow(warehouse: str | None = None, target: str = "duckdb") -> TransformResult:
-    """Build the KPI marts with dbt (`dbt build`: models, data tests and unit tests)."""
+    """Build the KPI marts with dbt (`dbt build`: models, data tests and unit tests), and
+    say which marts a partial load left empty, and why."""
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     result = dbt_build(path, target)
+    gaps = data_gaps(path)
+    for gap in gaps:
+        get_run_logger().info(f"partial data: {gap}")
     kpis = format_kpis(headline_kpis(path)) if result.success and target == "duckdb" else []
     create_markdown_artifact(
         key="transform-summary",
-        markdown=markdown_summary(result, kpis),
+        markdown=markdown_summary(result, kpis, gaps),
         description=f"transform {result.run_id}: {'success' if result.success else 'failed'}",
     )
     if not result.success:

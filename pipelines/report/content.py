@@ -24,6 +24,14 @@ SECTION_TITLES = (
 )
 
 
+# What a section says when the exports it is made of were not loaded.
+MISSING_SOURCE = {
+    "crm": "no CRM deals loaded",
+    "hr": "no HR employees loaded",
+    "quotas": "no sales quotas loaded",
+}
+
+
 @dataclass
 class Table:
     headers: list[str]
@@ -38,6 +46,7 @@ class Section:
     chart: str | None = None
     table: Table | None = None
     bullets: list[str] = field(default_factory=list)
+    missing: str | None = None  # the exports it needs that were not loaded
 
 
 @dataclass
@@ -46,6 +55,14 @@ class ReportContent:
     subtitle: str
     sections: list[Section]
     footnote: str
+
+
+def _unavailable(data: ReportData, title: str, *needs: str) -> Section | None:
+    """The section, saying what is missing, when an export it needs was not loaded."""
+    missing = " and ".join(MISSING_SOURCE[need] for need in needs if not data.sources.has((need,)))
+    if not missing:
+        return None
+    return Section(title, f"Not available: {missing}.", missing=missing)
 
 
 def _company_risk(data: ReportData) -> pd.Series | None:
@@ -142,6 +159,8 @@ def _kpis(data: ReportData) -> Section:
 
 
 def _funnel(data: ReportData) -> Section:
+    if (unavailable := _unavailable(data, SECTION_TITLES[1], "crm")) is not None:
+        return unavailable
     rows = [
         [
             str(r.stage_name),
@@ -166,6 +185,8 @@ def _funnel(data: ReportData) -> Section:
 
 
 def _cycle(data: ReportData) -> Section:
+    if (unavailable := _unavailable(data, SECTION_TITLES[2], "crm")) is not None:
+        return unavailable
     trend = data.cycle_trend
     if trend.empty:
         return Section(SECTION_TITLES[2], "No deals were won in the last 24 months.")
@@ -179,6 +200,8 @@ def _cycle(data: ReportData) -> Section:
 
 
 def _attainment(data: ReportData) -> Section:
+    if (unavailable := _unavailable(data, SECTION_TITLES[3], "crm", "quotas")) is not None:
+        return unavailable
     reps = int(data.attainment["reps"].sum())
     at_quota = int(
         data.attainment.loc[
@@ -193,6 +216,8 @@ def _attainment(data: ReportData) -> Section:
 
 
 def _concentration(data: ReportData) -> Section:
+    if (unavailable := _unavailable(data, SECTION_TITLES[4], "crm")) is not None:
+        return unavailable
     shares = data.concentration
     if shares.empty:
         return Section(SECTION_TITLES[4], "No complete quarter yet.")
@@ -205,6 +230,8 @@ def _concentration(data: ReportData) -> Section:
 
 
 def _headcount(data: ReportData) -> Section:
+    if (unavailable := _unavailable(data, SECTION_TITLES[5], "hr")) is not None:
+        return unavailable
     trend = data.headcount
     if trend.empty:
         return Section(SECTION_TITLES[5], "No headcount history.")
@@ -221,6 +248,8 @@ def _headcount(data: ReportData) -> Section:
 
 
 def _exit_reasons(data: ReportData) -> Section:
+    if (unavailable := _unavailable(data, SECTION_TITLES[6], "hr")) is not None:
+        return unavailable
     rows = [
         [str(r.exit_reason), str(int(r.exits)), str(int(r.voluntary)), str(int(r.regretted))]
         for r in data.exit_reasons.itertuples()
@@ -240,6 +269,8 @@ def _exit_reasons(data: ReportData) -> Section:
 def _risk(data: ReportData) -> Section:
     risk = data.risk_by_team
     if risk is None or risk.empty:
+        if (unavailable := _unavailable(data, SECTION_TITLES[7], "hr")) is not None:
+            return unavailable
         return Section(SECTION_TITLES[7], "Not scored yet: run `repradar score`.")
     rows, tones = [], []
     for r in risk.itertuples():
@@ -276,6 +307,8 @@ def _risk(data: ReportData) -> Section:
 
 
 def _key_accounts(data: ReportData) -> Section:
+    if (unavailable := _unavailable(data, SECTION_TITLES[8], "crm")) is not None:
+        return unavailable
     rows = [
         [
             str(r.account_name),

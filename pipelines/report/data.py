@@ -3,6 +3,8 @@
 Every section is a small frame; groups of fewer than `MIN_GROUP` people are suppressed
 (teams in `mart_risk_by_team` arrive suppressed; exit reasons with fewer than
 `MIN_GROUP` exits are pooled into "Other reasons", and hidden if the pool is small too).
+A partial load (only CRM or only HR exports, no quotas) leaves some marts empty: the
+figures that need them are unknown (None), not zero, and `Sources` says which.
 """
 
 from __future__ import annotations
@@ -37,6 +39,18 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Sources:
+    """Which exports the marts were built from."""
+
+    crm: bool  # CRM deals (fct_opportunities has rows)
+    hr: bool  # HR employees (mart_headcount_attrition has rows)
+    quotas: bool  # sales quotas (some scorecard month has one)
+
+    def has(self, needs: tuple[str, ...]) -> bool:
+        return all(getattr(self, source) for source in needs)
+
+
+@dataclass(frozen=True)
 class Kpi:
     name: str
     current: float | None
@@ -48,6 +62,7 @@ class Kpi:
 @dataclass
 class ReportData:
     as_of: dt.date
+    sources: Sources
     current: Period
     prior: Period
     currency: str
@@ -68,8 +83,24 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
-    value = con.execute(sql, params or []).fetchone()[0]
+    """The query's single value as a float; None when null or when it finds no row."""
+    row = con.execute(sql, params or []).fetchone()
+    value = None if row is None else row[0]
     return None if value is None or pd.isna(value) else float(value)
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
+    return con.execute(f"SELECT EXISTS ({sql})").fetchone()[0]
+
+
+def read_sources(con: duckdb.DuckDBPyConnection) -> Sources:
+    return Sources(
+        crm=_has_rows(con, "SELECT 1 FROM marts.fct_opportunities"),
+        hr=_has_rows(con, "SELECT 1 FROM marts.mart_headcount_attrition"),
+        quotas=_has_rows(
+            con, "SELECT 1 FROM marts.mart_rep_scorecard WHERE quota_amount IS NOT NULL"
+        ),
+    )
 
 
 def _month_start(day: dt.date, months_back: int = 0) -> dt.date:
@@ -148,21 +179,37 @@ def _period_kpis(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, fl
     }
 
 
-KPI_SHAPE = {  # name: (unit, higher is better)
-    "Bookings": ("money", True),
-    "Win rate (deals closed)": ("percent", True),
-    "Median sales cycle, won deals": ("days", False),
-    "Quota attainment": ("percent", True),
-    "Reps at period end": ("count", True),
-    "Voluntary exits": ("count", False),
-    "Regretted exits": ("count", False),
-    "Voluntary attrition, trailing 12 months": ("percent", False),
+KPI_SHAPE = {  # name: (unit, higher is better, the exports it needs)
+    "Bookings": ("money", True, ("crm",)),
+    "Win rate (deals closed)": ("percent", True, ("crm",)),
+    "Median sales cycle, won deals": ("days", False, ("crm",)),
+    "Quota attainment": ("percent", True, ("crm", "quotas")),
+    "Reps at period end": ("count", True, ("hr",)),
+    "Voluntary exits": ("count", False, ("hr",)),
+    "Regretted exits": ("count", False, ("hr",)),
+    "Voluntary attrition, trailing 12 months": ("percent", False, ("hr",)),
 }
 
 
-def _kpis(con: duckdb.DuckDBPyConnection, current: Period, prior: Period) -> list[Kpi]:
+def _kpis(
+    con: duckdb.DuckDBPyConnection, current: Period, prior: Period, sources: Sources
+) -> list[Kpi]:
+    """The KPIs of both periods; unknown (None) where the exports they need are missing
+    (no deals is not zero bookings)."""
     now, before = _period_kpis(con, current), _period_kpis(con, prior)
-    return [Kpi(name, now[name], before[name], *KPI_SHAPE[name]) for name in KPI_SHAPE]
+    kpis = []
+    for name, (unit, higher_is_better, needs) in KPI_SHAPE.items():
+        known = sources.has(needs)
+        kpis.append(
+            Kpi(
+                name,
+                now[name] if known else None,
+                before[name] if known else None,
+                unit,
+                higher_is_better,
+            )
+        )
+    return kpis
 
 
 def _funnel(con: duckdb.DuckDBPyConnection, current: Period) -> pd.DataFrame:
@@ -248,8 +295,11 @@ def read_report_data(warehouse: Path) -> ReportData:
         raise ReportDataError(f"{warehouse} does not exist; run `repradar transform` first")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         try:
+            # the reporting date, else (no CRM accounts) the last month of headcount
             as_of_value = con.execute(
-                "SELECT max(as_of_date) FROM marts.mart_account_coverage"
+                """SELECT coalesce(
+                    (SELECT max(as_of_date) FROM marts.mart_account_coverage),
+                    (SELECT max(month_end) FROM marts.mart_headcount_attrition))"""
             ).fetchone()[0]
         except duckdb.CatalogException as error:
             raise ReportDataError(
@@ -258,14 +308,16 @@ def read_report_data(warehouse: Path) -> ReportData:
         if as_of_value is None:
             raise ReportDataError(f"{warehouse} has empty marts; load exports first")
         current, prior = reporting_periods(as_of_value)
+        sources = read_sources(con)
         funnel = _funnel(con, current)
         data = ReportData(
             as_of=as_of_value,
+            sources=sources,
             current=current,
             prior=prior,
             currency=con.execute("SELECT mode(currency) FROM marts.fct_opportunities").fetchone()[0]
             or "",
-            kpis=_kpis(con, current, prior),
+            kpis=_kpis(con, current, prior, sources),
             funnel=funnel,
             biggest_drop_stage=_biggest_drop(funnel),
             cycle_trend=_frame(

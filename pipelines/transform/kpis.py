@@ -17,10 +17,12 @@ HEADLINES = {
         FROM marts.fct_opportunities, intermediate.int_reporting_dates d
         WHERE is_closed AND close_date > d.as_of_date - INTERVAL 365 DAY
           AND close_date <= d.as_of_date""",
+    # bookings are unknown, not zero, without CRM deals
     "quota attainment, last 12 months": """
         SELECT sum(bookings) / sum(quota_amount)
         FROM marts.mart_rep_scorecard, intermediate.int_reporting_dates d
-        WHERE month_start > d.last_complete_month_end - INTERVAL 12 MONTH""",
+        WHERE month_start > d.last_complete_month_end - INTERVAL 12 MONTH
+          AND EXISTS (SELECT 1 FROM marts.fct_opportunities)""",
     "bookings from the top 20% of reps, last complete quarter": """
         SELECT top_20_percent_share FROM marts.mart_revenue_concentration
         WHERE period_type = 'quarter' AND is_complete_period
@@ -46,9 +48,16 @@ PERCENT = {
 }
 
 
+def _value(con: duckdb.DuckDBPyConnection, sql: str) -> float | None:
+    """The query's single value; None when it finds no row (a mart a partial load left
+    empty)."""
+    row = con.execute(sql).fetchone()
+    return None if row is None else row[0]
+
+
 def headline_kpis(warehouse: Path) -> dict[str, float | None]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {name: con.execute(sql).fetchone()[0] for name, sql in HEADLINES.items()}
+        return {name: _value(con, sql) for name, sql in HEADLINES.items()}
 
 
 def format_kpis(values: dict[str, float | None]) -> list[str]:

@@ -1,9 +1,78 @@
 {{ config(materialized='table') }}
--- One row per rep and month employed: quota (prorated by days when a quota period is not
--- a calendar month), bookings and deals closed by the rep as opportunity owner, pipeline
--- created, open pipeline at the start of the month, and activities logged.
-with rep_months as (
-    select * from {{ ref('int_employee_months') }} where is_rep
+-- One row per rep and month: HR reps (quota carriers and deal owners) for every month
+-- employed, and reps seen only in the CRM (users with no HR record who own deals) for
+-- every month from their first to their last CRM activity (a deal they own created or
+-- closed, an activity they logged), without quota, job level or tenure. Per month: quota
+-- (prorated by days when a quota period is not a calendar month), bookings and deals
+-- closed by the rep as opportunity owner, pipeline created, open pipeline at the start of
+-- the month, and activities logged. Deals and activities are matched to a rep through
+-- the owner's rep_key (int_user_employees).
+with hr_rep_months as (
+    select
+        employee_id,
+        employee_key,
+        true as has_hr_record,
+        month_start,
+        month_end,
+        team,
+        job_level,
+        tenure_months,
+        is_employed_at_month_end
+    from {{ ref('int_employee_months') }}
+    where is_rep
+),
+
+deal_owners as (
+    select distinct owner_user_id as user_id
+    from {{ ref('stg_crm__opportunities') }}
+),
+
+active_days as (
+    select owner_user_id as user_id, created_on as active_on
+    from {{ ref('stg_crm__opportunities') }}
+    union all
+    select owner_user_id, close_date
+    from {{ ref('stg_crm__opportunities') }}
+    where is_closed
+    union all
+    select owner_user_id, occurred_on
+    from {{ ref('stg_crm__activities') }}
+),
+
+crm_reps as (
+    select
+        users.rep_key,
+        coalesce(users.crm_team, 'Unassigned') as team,
+        min(active_days.active_on) as first_active_on,
+        max(active_days.active_on) as last_active_on
+    from {{ ref('int_user_employees') }} as users
+    inner join deal_owners on users.user_id = deal_owners.user_id
+    inner join active_days on users.user_id = active_days.user_id
+    where not users.has_hr_record
+    group by users.rep_key, coalesce(users.crm_team, 'Unassigned')
+),
+
+crm_rep_months as (
+    select
+        cast(null as {{ dbt.type_string() }}) as employee_id,
+        crm_reps.rep_key as employee_key,
+        false as has_hr_record,
+        months.month_start,
+        months.month_end,
+        crm_reps.team,
+        cast(null as bigint) as job_level,
+        cast(null as bigint) as tenure_months,
+        cast(null as boolean) as is_employed_at_month_end
+    from crm_reps
+    inner join {{ ref('int_months') }} as months
+        on months.month_end >= crm_reps.first_active_on
+        and months.month_start <= crm_reps.last_active_on
+),
+
+rep_months as (
+    select * from hr_rep_months
+    union all
+    select * from crm_rep_months
 ),
 
 quota_overlaps as (
@@ -33,7 +102,7 @@ quota_months as (
 
 owned_opportunities as (
     select
-        users.employee_id,
+        users.rep_key,
         opportunities.*
     from {{ ref('fct_opportunities') }} as opportunities
     inner join {{ ref('stg_crm__opportunities') }} as source_opportunities
@@ -44,7 +113,7 @@ owned_opportunities as (
 
 closed_months as (
     select
-        employee_id,
+        rep_key,
         close_month as month_start,
         {{ count_if('is_won') }} as deals_won,
         {{ count_if('is_lost') }} as deals_lost,
@@ -52,22 +121,22 @@ closed_months as (
         {{ money('sum(case when is_lost then amount else 0 end)') }} as lost_amount
     from owned_opportunities
     where is_closed
-    group by employee_id, close_month
+    group by rep_key, close_month
 ),
 
 created_months as (
     select
-        employee_id,
+        rep_key,
         created_month as month_start,
         count(*) as opportunities_created,
         {{ money('sum(amount)') }} as pipeline_created
     from owned_opportunities
-    group by employee_id, created_month
+    group by rep_key, created_month
 ),
 
 open_at_month_start as (
     select
-        users.employee_id,
+        users.rep_key,
         months.month_start,
         count(*) as open_opportunities_at_start,
         {{ money('sum(open_periods.amount)') }} as open_pipeline_at_start
@@ -77,23 +146,24 @@ open_at_month_start as (
     inner join {{ ref('int_months') }} as months
         on open_periods.created_on < months.month_start
         and (open_periods.closed_on is null or open_periods.closed_on >= months.month_start)
-    group by users.employee_id, months.month_start
+    group by users.rep_key, months.month_start
 ),
 
 activity_months as (
     select
-        users.employee_id,
+        users.rep_key,
         {{ month_start('activities.occurred_on') }} as month_start,
         count(*) as activities
     from {{ ref('stg_crm__activities') }} as activities
     inner join {{ ref('int_user_employees') }} as users
         on activities.owner_user_id = users.user_id
-    group by users.employee_id, {{ month_start('activities.occurred_on') }}
+    group by users.rep_key, {{ month_start('activities.occurred_on') }}
 )
 
 select
     rep_months.employee_id,
     rep_months.employee_key,
+    rep_months.has_hr_record,
     rep_months.month_start,
     rep_months.month_end,
     rep_months.team,
@@ -114,11 +184,11 @@ from rep_months
 left join quota_months
     on rep_months.employee_id = quota_months.employee_id and rep_months.month_start = quota_months.month_start
 left join closed_months
-    on rep_months.employee_id = closed_months.employee_id and rep_months.month_start = closed_months.month_start
+    on rep_months.employee_key = closed_months.rep_key and rep_months.month_start = closed_months.month_start
 left join created_months
-    on rep_months.employee_id = created_months.employee_id and rep_months.month_start = created_months.month_start
+    on rep_months.employee_key = created_months.rep_key and rep_months.month_start = created_months.month_start
 left join open_at_month_start
-    on rep_months.employee_id = open_at_month_start.employee_id
+    on rep_months.employee_key = open_at_month_start.rep_key
     and rep_months.month_start = open_at_month_start.month_start
 left join activity_months
-    on rep_months.employee_id = activity_months.employee_id and rep_months.month_start = activity_months.month_start
+    on rep_months.employee_key = activity_months.rep_key and rep_months.month_start = activity_months.month_start

@@ -56,7 +56,7 @@ revenue as (
 ),
 
 current_owners as (
-    select account_id, owner_employee_id, owner_employee_key
+    select account_id, owner_user_id, owner_employee_id, owner_employee_key
     from {{ ref('int_account_owner_periods') }}
     where valid_to is null
 ),
@@ -78,7 +78,10 @@ select
     accounts.region,
     accounts.is_key_account,
     coalesce(current_owners.owner_employee_key, owner_users.employee_key) as owner_employee_key,
-    owner_employees.team as owner_team,
+    case
+        when owner_employees.employee_id is not null then owner_employees.team
+        else current_owner_users.crm_team
+    end as owner_team,
     owner_employees.termination_date is not null
         and owner_employees.termination_date <= bounds.as_of_date as owner_has_left,
     cast(coalesce(supporting_team.team_members, 0) as bigint) as supporting_team_members,
@@ -98,6 +101,8 @@ from {{ ref('stg_crm__accounts') }} as accounts
 cross join bounds
 left join current_owners on accounts.account_id = current_owners.account_id
 left join {{ ref('int_user_employees') }} as owner_users on accounts.owner_user_id = owner_users.user_id
+left join {{ ref('int_user_employees') }} as current_owner_users
+    on current_owner_users.user_id = coalesce(current_owners.owner_user_id, accounts.owner_user_id)
 left join {{ ref('int_employees') }} as owner_employees
     on owner_employees.employee_id = coalesce(current_owners.owner_employee_id, owner_users.employee_id)
 left join engagement on accounts.account_id = engagement.account_id

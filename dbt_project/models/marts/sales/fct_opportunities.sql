@@ -1,5 +1,7 @@
 -- One row per opportunity: where it got to, how it ended, how long it took, and the
--- owner (pseudonymous), team and segment it is reported under.
+-- owner (pseudonymous), team and segment it is reported under. Every deal is kept; the
+-- is_*_unknown flags say which of its values the CRM left empty (a deal with no account,
+-- never engaged, still open without a close date or an amount).
 with opportunities as (
     select * from {{ ref('stg_crm__opportunities') }}
 ),
@@ -14,7 +16,7 @@ owners as (
     select
         opportunities.opportunity_id,
         users.employee_id,
-        users.employee_key,
+        users.rep_key,
         coalesce(states.team, users.crm_team, 'Unassigned') as team
     from opportunities
     left join {{ ref('int_user_employees') }} as users
@@ -32,7 +34,7 @@ stages as (
 select
     opportunities.opportunity_id,
     opportunities.account_id,
-    owners.employee_key as owner_employee_key,
+    owners.rep_key as owner_employee_key,
     owners.team,
     coalesce(accounts.segment, 'Unknown') as segment,
     coalesce(accounts.is_key_account, false) as is_key_account,
@@ -51,7 +53,11 @@ select
     opportunities.currency,
     case when opportunities.is_closed
         then {{ days_between('opportunities.created_on', 'opportunities.close_date') }}
-    end as cycle_days
+    end as cycle_days,
+    opportunities.account_id is null as is_account_unknown,
+    opportunities.created_on is null as is_created_on_unknown,
+    opportunities.close_date is null as is_close_date_unknown,
+    opportunities.amount is null as is_amount_unknown
 from opportunities
 left join owners on opportunities.opportunity_id = owners.opportunity_id
 left join {{ ref('stg_crm__accounts') }} as accounts on opportunities.account_id = accounts.account_id

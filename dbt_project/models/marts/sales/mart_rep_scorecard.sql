@@ -1,8 +1,10 @@
--- One row per rep (pseudonymous employee_key) and month employed.
+-- One row per rep (pseudonymous employee_key) and month employed; reps seen only in the
+-- CRM (has_hr_record false) from their first to their last month of CRM activity.
 select
     {{ dbt.hash(dbt.concat(['employee_key', "'|'", "cast(month_start as " ~ dbt.type_string() ~ ")"])) }}
         as scorecard_row_id,
     employee_key,
+    has_hr_record,
     month_start,
     team,
     job_level,
