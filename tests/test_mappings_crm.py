@@ -84,17 +84,9 @@ def check_mapping(vendor: str, source: Path):
 
 
 @pytest.fixture(scope="module")
-def canonical(small_company_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small company loaded without a mapping."""
-    warehouse = tmp_path_factory.mktemp("canonical") / "warehouse.duckdb"
-    result = ingest_cli(small_company_dir, warehouse)
-    assert result.exit_code == 0, result.output
-    return warehouse
-
-
-@pytest.fixture(scope="module")
-def canonical_raw(canonical: Path) -> dict[str, pd.DataFrame]:
-    return raw_tables(canonical)
+def canonical_raw(small_warehouse: Path) -> dict[str, pd.DataFrame]:
+    """The raw tables of the small company loaded without a mapping."""
+    return raw_tables(small_warehouse)
 
 
 @pytest.fixture(scope="module", params=VENDORS)
