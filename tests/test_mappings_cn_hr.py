@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.contract import TABLES
-from tests.conftest import REPO, REPRADAR, ingest_cli
+from tests.conftest import ingest_cli, run_repradar
 from tests.vendor_cn_hr_exports import to_bamboohr, to_fxiaoke, to_workday
 
 # variant -> (shipped mapping, converter writing the vendor's export of a company)
@@ -219,13 +218,7 @@ def test_bamboohr_load_builds_the_canonical_marts(
     canonical = small_warehouse  # the same small company, loaded and built without a mapping
     vendor = tmp_path_factory.mktemp(f"marts-{MARTS_VENDOR}") / "warehouse.duckdb"
     shutil.copyfile(vendor_warehouse(MARTS_VENDOR), vendor)
-    build = subprocess.run(
-        [REPRADAR, "transform", "--warehouse", str(vendor)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    assert build.returncode == 0, build.stderr
+    run_repradar("transform", "--warehouse", str(vendor))
     with attached(canonical=canonical, vendor=vendor) as con:
         marts = {
             catalog: sorted(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -22,7 +21,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.contract import TABLES
-from tests.conftest import REPO, REPRADAR, ingest_cli
+from tests.conftest import REPO, ingest_cli, run_repradar
 from tests.vendor_crm_exports import (
     CONVERTERS,
     hubspot_user_keys,
@@ -180,13 +179,7 @@ def marts_built(small_warehouse: Path, load, tmp_path_factory: pytest.TempPathFa
     """The canonical small company's marts, and `repradar transform` of the Salesforce load."""
     salesforce = tmp_path_factory.mktemp("marts-salesforce") / "warehouse.duckdb"
     shutil.copyfile(load("salesforce"), salesforce)
-    build = subprocess.run(
-        [REPRADAR, "transform", "--warehouse", str(salesforce)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    assert build.returncode == 0, build.stderr
+    run_repradar("transform", "--warehouse", str(salesforce))
     return small_warehouse, salesforce
 
 

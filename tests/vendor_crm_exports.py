@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.contract import TABLES
+from pipelines.contract import STAGES, TABLES
 
 SEED = 20261031
 EXPORTED_ON = "2026-10-31"  # in HubSpot's export file names
@@ -198,20 +198,7 @@ def _split_name(name: str) -> tuple[str, str]:
 
 def _stage_entries(history: pd.DataFrame) -> dict[str, list[tuple[str, dt.date]]]:
     """Opportunity -> its (canonical stage, date entered) in the order entered."""
-    order = {
-        stage: n
-        for n, stage in enumerate(
-            (
-                "Lead",
-                "Contacted",
-                "Needs Analysis",
-                "Proposal",
-                "Negotiation",
-                "Closed Won",
-                "Closed Lost",
-            )
-        )
-    }
+    order = {stage: n for n, stage in enumerate(STAGES)}
     frame = history.assign(_order=history["stage"].map(order))
     frame = frame.sort_values(["opportunity_id", "entered_at", "_order"])
     entries: dict[str, list[tuple[str, dt.date]]] = {}
