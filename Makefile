@@ -5,6 +5,8 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 STAMP := $(VENV)/.synced
+# `make test` also installs the `spark` extra (pyspark, dbt-spark) to test the Spark target.
+TEST_STAMP := $(VENV)/.synced-spark
 # Trust the platform's certificate store (registries behind a company proxy or mirror).
 export UV_SYSTEM_CERTS ?= 1
 
@@ -14,13 +16,17 @@ $(UV):
 	$(PYTHON) -m pip install --user --quiet "uv==0.13.9"
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --inexact --python $(PYTHON)
 	@touch $(STAMP)
+
+$(TEST_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra spark --python $(PYTHON)
+	@touch $(STAMP) $(TEST_STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/repradar demo
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)
@@ -28,6 +34,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/cli_startup.py
 	$(VENV)/bin/python benchmarks/generate_speed.py
 	$(VENV)/bin/python benchmarks/ingest_speed.py --phases
 	$(VENV)/bin/python benchmarks/transform_speed.py

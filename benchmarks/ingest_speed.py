@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import peak_rss_mib, say  # noqa: E402
 
-from pipelines.ingest.warehouse import remove_database  # noqa: E402
+from pipelines.warehouse import remove_database  # noqa: E402
 
 REPRADAR = str(Path(sys.executable).parent / "repradar")
 REPS, MONTHS, SEED, AS_OF = 5000, 36, 1, "2026-10-31"
@@ -160,7 +160,8 @@ class _TimedConnection:
 
 
 def side_phases(exports: Path, work: Path) -> dict:
-    from pipelines.ingest import read, warehouse
+    from pipelines import warehouse
+    from pipelines.ingest import read
 
     phases: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     current = ["-"]

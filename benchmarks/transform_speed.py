@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import peak_rss_mib, say  # noqa: E402
 
-from pipelines.ingest.warehouse import remove_database  # noqa: E402
+from pipelines.warehouse import remove_database  # noqa: E402
 
 REPRADAR = str(Path(sys.executable).parent / "repradar")
 SEED, AS_OF = 1, "2026-10-31"

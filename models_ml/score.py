@@ -6,8 +6,10 @@
 - ml.rep_risk_drivers: the top 3 features raising each rep's risk, in plain words.
 - ml.account_loss_scores: P(lost | owner leaves) for every live account.
 - ml.feature_drift: PSI of each feature, the scoring month against the training window.
-The tables and the risk marts built from them (`tag:risk_scores`) land together on a copy
-of the warehouse that replaces it only if every dbt model and test passed.
+`score` computes them; `write_scores` writes them into a warehouse file. The caller
+builds the risk marts over them (`pipelines.steps.score_and_build`: on a copy of the
+warehouse that replaces it only if every dbt model and test passed), so the tables and
+the marts land together.
 """
 
 from __future__ import annotations
@@ -29,16 +31,15 @@ from models_ml.estimators import AccountLossModel, AttritionRiskModel
 from models_ml.features import ACCOUNT_FEATURES, FEATURES, load_live_accounts, load_snapshots
 from models_ml.store import load_model
 from models_ml.tables import append, table_exists
-from models_ml.train import untrainable_reason
-from pipelines.ingest.warehouse import connect_for_writing, new_run_id
-from pipelines.transform.build import RISK_SCORES_TAG, TransformResult, build_duckdb
-from pipelines.transform.gaps import NO_HR_EMPLOYEES, empty_raw_tables
+from models_ml.train import NO_HR_EMPLOYEES, untrainable_reason
+from pipelines.errors import RepradarError
+from pipelines.warehouse import connect_for_writing, empty_raw_tables, new_run_id
 
 Progress = Callable[[str], None]
 TOP_DRIVERS = 3
 
 
-class ScoringError(Exception):
+class ScoringError(RepradarError):
     """Scoring cannot start (no trained model, no snapshots)."""
 
 
@@ -48,7 +49,10 @@ class ScoringSkipped(Exception):
 
 
 @dataclass
-class ScoreResult:
+class Scores:
+    """One scoring: per rep, per driver, per account, per feature, and the `ml` tables
+    they are written as (`write_scores`)."""
+
     score_run_id: str
     model_run_id: str
     month_end: dt.date
@@ -56,12 +60,9 @@ class ScoreResult:
     drivers: pd.DataFrame
     accounts: pd.DataFrame
     drift: pd.DataFrame
-    build: TransformResult
+    tables: dict[str, pd.DataFrame]
+    card_path: Path  # the model card, whose drift section `record_drift` rewrites
     seconds: float
-
-    @property
-    def success(self) -> bool:
-        return self.build.success
 
     def band_counts(self) -> dict[str, int]:
         counts = self.reps["band"].value_counts()
@@ -224,23 +225,34 @@ def _dates(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame.assign(**{column: pd.to_datetime(frame[column]).dt.date})
 
 
-def _writer(tables: dict[str, pd.DataFrame]) -> Callable[[Path], None]:
-    def write(scratch: Path) -> None:
-        con = connect_for_writing(scratch)
-        try:
-            con.execute("BEGIN TRANSACTION")
-            for name, frame in tables.items():
-                append(con, name, frame)
-            con.execute("COMMIT")
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+def write_scores(warehouse: Path, scores: Scores) -> None:
+    """Append the scoring's `ml` tables to a warehouse file, in one transaction (the
+    caller holds the writer lock, or writes into a copy of its own)."""
+    con = connect_for_writing(warehouse)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for name, frame in scores.tables.items():
+            append(con, name, frame)
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
 
-    return write
+
+def record_drift(scores: Scores) -> None:
+    """Rewrite the drift section of the scored model's card (once the scores landed)."""
+    card = scores.card_path
+    if card.exists():
+        updated = card.with_name(card.name + ".new")
+        updated.write_text(
+            with_drift_section(card.read_text(encoding="utf-8"), drift_markdown(scores.drift)),
+            encoding="utf-8",
+        )
+        updated.replace(card)
 
 
-def score(warehouse: Path, *, progress: Progress = _quiet) -> ScoreResult:
-    """Score the latest month with the latest trained models; build the risk marts."""
+def score(warehouse: Path, *, progress: Progress = _quiet) -> Scores:
+    """Score the latest month with the latest trained models (nothing is written)."""
     clock = time.perf_counter()
     run = _model_run_or_skip(warehouse)
     attrition = load_model(warehouse.parent / run["attrition_path"])
@@ -291,20 +303,7 @@ def score(warehouse: Path, *, progress: Progress = _quiet) -> ScoreResult:
             ]
         ),
     }
-    progress("writing scores and building the risk marts ...")
-    build = build_duckdb(
-        warehouse, progress=progress, prepare=_writer(tables), select=[f"tag:{RISK_SCORES_TAG}"]
-    )
-    if build.success:
-        card = warehouse.parent / run["card_path"]
-        if card.exists():
-            updated = card.with_name(card.name + ".new")
-            updated.write_text(
-                with_drift_section(card.read_text(encoding="utf-8"), drift_markdown(drift)),
-                encoding="utf-8",
-            )
-            updated.replace(card)
-    return ScoreResult(
+    return Scores(
         score_run_id=score_run_id,
         model_run_id=str(run["model_run_id"]),
         month_end=month_end.date(),
@@ -312,6 +311,7 @@ def score(warehouse: Path, *, progress: Progress = _quiet) -> ScoreResult:
         drivers=drivers,
         accounts=accounts,
         drift=drift,
-        build=build,
+        tables=tables,
+        card_path=warehouse.parent / run["card_path"],
         seconds=time.perf_counter() - clock,
     )

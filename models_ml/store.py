@@ -11,6 +11,7 @@ from pathlib import Path
 import skops.io as sio
 
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
+from pipelines.errors import RepradarError
 
 TRUSTED_TYPES = frozenset(
     {
@@ -26,7 +27,7 @@ TRUSTED_TYPES = frozenset(
 )
 
 
-class UntrustedModelFile(Exception):
+class UntrustedModelFile(RepradarError):
     """The model file needs types outside TRUSTED_TYPES."""
 
 

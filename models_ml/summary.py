@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from models_ml.score import ScoreResult
+from models_ml.score import Scores
 from models_ml.train import TrainResult
 
 RISK_BY_TEAM_COLUMNS = ["team", "reps", "high_risk_reps", "expected_exits_3m", "revenue_at_risk"]
@@ -86,7 +86,7 @@ def format_risk_by_team(frame: pd.DataFrame) -> list[str]:
     return lines
 
 
-def score_lines(result: ScoreResult) -> list[str]:
+def score_lines(result: Scores) -> list[str]:
     bands = result.band_counts()
     lines = [
         f"scored {len(result.reps)} reps as of {result.month_end:%Y-%m-%d}: "

@@ -47,8 +47,10 @@ from models_ml.features import (
 from models_ml.metrics import score_metrics
 from models_ml.store import save_model
 from models_ml.tables import append
-from pipelines.ingest.warehouse import connect_for_writing, new_run_id, writer_lock
-from pipelines.transform.gaps import NO_HR_EMPLOYEES, empty_raw_tables
+from pipelines.errors import RepradarError
+from pipelines.warehouse import connect_for_writing, empty_raw_tables, new_run_id, writer_lock
+
+NO_HR_EMPLOYEES = "no HR employees loaded; the attrition model needs hr_employees with terminations"
 
 Progress = Callable[[str], None]
 MEDIUM_BAND_FACTOR = 1.5
@@ -60,7 +62,7 @@ MODELS_DIRECTORY = "models"  # next to the warehouse file
 FAIRNESS_MIN_GROUP_ROWS = 100
 
 
-class TrainingError(Exception):
+class TrainingError(RepradarError):
     """Training cannot start or cannot learn (no marts, a model that will not fit)."""
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pipelines.contract import TABLES
-from pipelines.ingest.warehouse import exclusive_connection
+from pipelines.warehouse import exclusive_connection
 from tests.conftest import REPO, REPRADAR, generate_company, ingest_cli
 
 STAMPS = ("_load_id", "_source_file", "_source_row", "_loaded_at")

@@ -11,7 +11,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.flows.operations import alerts_flow, train_if_due, weekly_report
+from pipelines.flows.operations import alerts_flow, weekly_report
+from pipelines.steps import step_note, train_if_due
 from tests.conftest import flow_run_artifact, run_repradar
 
 pytestmark = pytest.mark.slow
@@ -41,8 +42,10 @@ def test_the_daily_flow_keeps_a_recent_model_and_retrains_an_old_one(
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(operated, copy)
     shutil.copytree(operated.parent / "models", tmp_path / "models")
-    assert train_if_due(copy, retrain_after_days=30).startswith("model trained 0 days ago")
-    assert train_if_due(copy, retrain_after_days=0).startswith("trained ")
+    assert step_note(train_if_due(copy, retrain_after_days=30)).startswith(
+        "model trained 0 days ago"
+    )
+    assert step_note(train_if_due(copy, retrain_after_days=0)).startswith("trained ")
     with duckdb.connect(str(copy), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM ml.model_runs").fetchone()[0] == 2
 

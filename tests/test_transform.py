@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.ingest.warehouse import writer_lock
+from pipelines.warehouse import writer_lock
 from tests.conftest import build_warehouse, run_repradar
 from tests.marts import query, table_fingerprint
 from tests.truncate import truncate_raw

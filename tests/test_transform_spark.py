@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -24,6 +25,8 @@ COMPARED = {
 
 @pytest.fixture(scope="module")
 def both_builds(small_company_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if importlib.util.find_spec("pyspark") is None:
+        pytest.skip("the spark extra is not installed (uv sync --extra spark)")
     if shutil.which("java") is None:
         pytest.skip("Spark needs a Java runtime (java not on PATH)")
     warehouse = tmp_path_factory.mktemp("spark") / "warehouse.duckdb"

@@ -22,17 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-ENVIRONMENT = {
-    "hr": ("REPRADAR_ALERT_URLS", "REPRADAR_ALERT_BLOCKS"),
-    "leadership": ("REPRADAR_REPORT_URLS", "REPRADAR_REPORT_BLOCKS"),
-}
+from pipelines import settings
+from pipelines.errors import RepradarError
 
 
-class ChannelConfigError(Exception):
+class ChannelConfigError(RepradarError):
     """A configured channel is not usable (the message names the variable, not the URL)."""
 
 
-class DeliveryError(Exception):
+class DeliveryError(RepradarError):
     """A channel did not take the message (the text never holds a secret)."""
 
 
@@ -131,22 +129,18 @@ class FileChannel:
         partial.replace(path)
 
 
-def _split(value: str | None) -> list[str]:
-    return (value or "").split()
-
-
 def configured_channels(audience: str, outbox_directory: Path) -> list[Channel]:
     """The channels of `audience` ("hr" or "leadership") from the environment; the file
     outbox when none is configured."""
-    urls_variable, blocks_variable = ENVIRONMENT[audience]
+    urls_setting = settings.CHANNEL_SETTINGS[audience][0]
     try:
         channels: list[Channel] = [
             AppriseChannel(url, position)
-            for position, url in enumerate(_split(os.environ.get(urls_variable)), 1)
+            for position, url in enumerate(settings.channel_urls(audience), 1)
         ]
     except ChannelConfigError as error:
-        raise ChannelConfigError(f"${urls_variable}: {error}") from None
-    channels += [PrefectBlockChannel(slug) for slug in _split(os.environ.get(blocks_variable))]
+        raise ChannelConfigError(f"${urls_setting.name}: {error}") from None
+    channels += [PrefectBlockChannel(slug) for slug in settings.channel_blocks(audience)]
     return channels or [FileChannel(outbox_directory)]
 
 

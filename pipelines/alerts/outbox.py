@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.alerts.drafts import BAND_RANK, AlertDraft
+from pipelines.errors import RepradarError
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = dt.timedelta(minutes=15)
@@ -53,7 +54,7 @@ EVENTS_TABLE = """CREATE TABLE IF NOT EXISTS ops.alert_events (
 )"""
 
 
-class UnknownAlert(Exception):
+class UnknownAlert(RepradarError):
     """`ack` of an alert id that is not in the outbox."""
 
 

@@ -4,7 +4,6 @@ is due, most urgent first, up to the daily cap. Also delivers a leadership repor
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines import settings
 from pipelines.alerts.channels import (
     Channel,
     DeliveryError,
@@ -33,14 +33,13 @@ from pipelines.alerts.outbox import (
     sent_today,
     transaction,
 )
-from pipelines.ingest.errors import WarehouseBusy
-from pipelines.ingest.warehouse import exclusive_connection
+from pipelines.errors import RepradarError, WarehouseBusy
+from pipelines.warehouse import exclusive_connection
 
-DEFAULT_DAILY_CAP = 20
 Progress = Callable[[str], None]
 
 
-class AlertsError(Exception):
+class AlertsError(RepradarError):
     """Alerts cannot run (no warehouse, no marts)."""
 
 
@@ -71,9 +70,9 @@ class DeliveryResult:
 
 
 def daily_cap() -> int:
-    value = os.environ.get("REPRADAR_ALERT_DAILY_CAP", str(DEFAULT_DAILY_CAP))
+    value = settings.alert_daily_cap()
     if not value.isdigit():
-        raise AlertsError(f"$REPRADAR_ALERT_DAILY_CAP must be a whole number, not {value!r}")
+        raise AlertsError(f"${settings.ALERT_DAILY_CAP.name} must be a whole number, not {value!r}")
     return int(value)
 
 

@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from pipelines.ingest import IngestRequest, IngestResult, markdown_summary, report
 from pipelines.ingest.load import run
 from pipelines.ingest.options import IngestOptions, read_mapping
-from pipelines.ingest.warehouse import resolve_warehouse
+from pipelines.warehouse import resolve_warehouse
 
 
 class IngestRejected(Exception):

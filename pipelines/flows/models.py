@@ -7,16 +7,15 @@ data (no HR exports, no exits to learn from yet) completes and returns `Skipped`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from models_ml.score import ScoreResult, ScoringSkipped, score
 from models_ml.summary import backtest_lines, format_risk_by_team, risk_by_team, score_lines
 from models_ml.train import TrainingSkipped, TrainResult, train
-from pipelines.ingest.warehouse import resolve_warehouse
+from pipelines.steps import ScoreResult, Skipped, Steps
+from pipelines.warehouse import resolve_warehouse
 
 
 class ScoreFailed(Exception):
@@ -25,17 +24,6 @@ class ScoreFailed(Exception):
     def __init__(self, result: ScoreResult) -> None:
         self.result = result
         super().__init__("; ".join(result.build.problems()) or "risk mart build failed")
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A step that had nothing to work on for lack of data: a success, with the reason."""
-
-    step: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.step} skipped: {self.reason}"
 
 
 def skipped_artifact(key: str, skipped: Skipped) -> None:
@@ -54,10 +42,7 @@ def train_task(warehouse: Path) -> TrainResult | Skipped:
 
 @task(name="score-reps")
 def score_task(warehouse: Path) -> ScoreResult | Skipped:
-    try:
-        return score(warehouse, progress=get_run_logger().info)
-    except ScoringSkipped as skipped:
-        return Skipped("score", str(skipped))
+    return Steps(get_run_logger().info).score(warehouse)
 
 
 @flow(name="train")
@@ -86,6 +71,15 @@ def train_flow(warehouse: str | None = None) -> TrainResult | Skipped:
     return result
 
 
+def _score_markdown(result: ScoreResult, warehouse: Path) -> str:
+    scores = result.scores
+    lines = [f"# score {scores.score_run_id}: {'success' if result.success else 'FAILED'}", ""]
+    lines += [f"- {line}" for line in score_lines(scores)]
+    if result.success:
+        lines += ["", "```", *format_risk_by_team(risk_by_team(warehouse)), "```"]
+    return "\n".join(lines)
+
+
 @flow(name="score")
 def score_flow(warehouse: str | None = None) -> ScoreResult | Skipped:
     """Score the latest month and build the risk marts."""
@@ -94,12 +88,10 @@ def score_flow(warehouse: str | None = None) -> ScoreResult | Skipped:
     if isinstance(result, Skipped):
         skipped_artifact("score-summary", result)
         return result
-    lines = [f"# score {result.score_run_id}: {'success' if result.success else 'FAILED'}", ""]
-    lines += [f"- {line}" for line in score_lines(result)]
-    if result.success:
-        lines += ["", "```", *format_risk_by_team(risk_by_team(path)), "```"]
     create_markdown_artifact(
-        key="score-summary", markdown="\n".join(lines), description=f"score {result.score_run_id}"
+        key="score-summary",
+        markdown=_score_markdown(result, path),
+        description=f"score {result.scores.score_run_id}",
     )
     if not result.success:
         raise ScoreFailed(result)

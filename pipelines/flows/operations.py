@@ -1,45 +1,43 @@
-"""The scheduled flows: `report`, `alerts`, `daily` (ingest -> transform -> score ->
-alerts) and `weekly_report` (report -> leadership list). Their deployments and cron
-schedules are declared in prefect.yaml.
+"""The scheduled flows: `report`, `alerts`, `daily` (the step sequence of
+`pipelines.steps.run_steps`, each step a Prefect task or subflow) and `weekly_report`
+(report -> leadership list). Their deployments and cron schedules are declared in
+prefect.yaml.
 
 Artifacts carry aggregates only: counts of alerts, never names.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from models_ml.score import ScoreResult, ScoringError, ScoringSkipped, latest_model_run, score
-from models_ml.train import TrainingSkipped, train
+from models_ml.train import TrainResult
+from pipelines.alerts.channels import Channel
 from pipelines.alerts.run import DeliveryResult, send_alerts, send_report, utc_now
 from pipelines.flows.ingest import ingest_flow
-from pipelines.flows.models import ScoreFailed, Skipped
+from pipelines.flows.models import score_task
 from pipelines.flows.transform import transform_flow
-from pipelines.ingest.warehouse import resolve_warehouse
+from pipelines.ingest.load import IngestResult
 from pipelines.report import ReportResult, build_report
 from pipelines.report.build import report_delivery
-from pipelines.transform.gaps import data_gaps
-
-RETRAIN_AFTER_DAYS = 30
-
+from pipelines.steps import (
+    RETRAIN_AFTER_DAYS,
+    Kept,
+    PipelineRequest,
+    PipelineRun,
+    ScoreResult,
+    Skipped,
+    Steps,
+    run_steps,
+    step_note,
+)
+from pipelines.transform.build import TransformResult
+from pipelines.warehouse import resolve_warehouse
 
 # A step that finds the warehouse busy (another run holds it) waits and tries again.
 BUSY_RETRIES = {"retries": 3, "retry_delay_seconds": 300}
-
-
-@dataclass
-class DailyResult:
-    """What the daily run did: the alert delivery, and in words what it skipped or left
-    empty for lack of data (a partial load, no exits to learn from yet)."""
-
-    alerts: DeliveryResult
-    notes: list[str] = field(default_factory=list)
 
 
 @task(name="build-report", **BUSY_RETRIES)
@@ -48,8 +46,10 @@ def build_report_task(warehouse: Path, out: Path | None) -> ReportResult:
 
 
 @task(name="send-alerts", **BUSY_RETRIES)
-def send_alerts_task(warehouse: Path, cap: int | None = None) -> DeliveryResult:
-    return send_alerts(warehouse, cap=cap, progress=get_run_logger().info)
+def send_alerts_task(
+    warehouse: Path, cap: int | None = None, channels: list[Channel] | None = None
+) -> DeliveryResult:
+    return send_alerts(warehouse, cap=cap, channels=channels, progress=get_run_logger().info)
 
 
 @task(name="deliver-report", **BUSY_RETRIES)
@@ -57,42 +57,39 @@ def deliver_report_task(warehouse: Path, report: ReportResult) -> DeliveryResult
     return send_report(warehouse, report_delivery(report, utc_now()))
 
 
-def _quiet(_message: str) -> None:
-    return None
-
-
-def train_if_due(
-    warehouse: Path, retrain_after_days: int, progress: Callable[[str], None] = _quiet
-) -> str:
-    """Train when no model exists or the latest is older than `retrain_after_days`; what
-    was done, in words. Raises `TrainingSkipped` when there is nothing to learn from."""
-    try:
-        trained_at = latest_model_run(warehouse)["trained_at"].to_pydatetime()
-    except ScoringError:  # no model yet
-        trained_at = None
-    if trained_at is not None and utc_now() - trained_at < dt.timedelta(days=retrain_after_days):
-        return f"model trained {(utc_now() - trained_at).days} days ago; kept"
-    result = train(warehouse, progress=progress)
-    return f"trained {result.run_id} ({result.attrition_kind})"
-
-
 @task(name="train-if-due")
-def train_if_due_task(warehouse: Path, retrain_after_days: int) -> str | Skipped:
-    try:
-        return train_if_due(warehouse, retrain_after_days, progress=get_run_logger().info)
-    except TrainingSkipped as skipped:
-        return Skipped("train", str(skipped))
+def train_if_due_task(warehouse: Path, retrain_after_days: int) -> TrainResult | Kept | Skipped:
+    outcome = Steps(get_run_logger().info).train(warehouse, retrain_after_days)
+    get_run_logger().info(step_note(outcome))
+    return outcome
 
 
-@task(name="score-reps")
-def score_task(warehouse: Path) -> ScoreResult | Skipped:
-    try:
-        result = score(warehouse, progress=get_run_logger().info)
-    except ScoringSkipped as skipped:
-        return Skipped("score", str(skipped))
-    if not result.success:
-        raise ScoreFailed(result)
-    return result
+class PrefectSteps(Steps):
+    """The steps of `run_steps` as Prefect subflows (ingest, transform: each publishes its
+    summary artifact and fails on a rejected load or a failed build) and tasks."""
+
+    def ingest(self, request: PipelineRequest) -> IngestResult:
+        return ingest_flow(
+            source=str(request.source),
+            warehouse=str(request.warehouse),
+            mapping=request.mapping,
+            reports=str(request.reports) if request.reports else None,
+        )
+
+    def transform(self, warehouse: Path) -> TransformResult:
+        return transform_flow(warehouse=str(warehouse))
+
+    def train(self, warehouse: Path, retrain_after_days: int) -> TrainResult | Kept | Skipped:
+        return train_if_due_task(warehouse, retrain_after_days)
+
+    def score(self, warehouse: Path) -> ScoreResult | Skipped:
+        return score_task(warehouse)
+
+    def report(self, warehouse: Path) -> ReportResult:
+        return build_report_task(warehouse, None)
+
+    def alerts(self, warehouse: Path, channels: list[Channel] | None) -> DeliveryResult:
+        return send_alerts_task(warehouse, channels=channels)
 
 
 def _report_artifact(report: ReportResult) -> None:
@@ -137,7 +134,7 @@ def daily_flow(
     warehouse: str | None = None,
     mapping: str | None = None,
     retrain_after_days: int = RETRAIN_AFTER_DAYS,
-) -> DailyResult:
+) -> PipelineRun:
     """Ingest the day's exports, rebuild the marts, (re)train when due, score, alert.
 
     Each step runs only if the one before succeeded; a rejected load or a failed build
@@ -146,16 +143,15 @@ def daily_flow(
     (no HR exports, no exits to learn from yet); the result says what was skipped and why.
     """
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
-    ingest_flow(source=source, warehouse=str(path), mapping=mapping)
-    transform_flow(warehouse=str(path))
-    notes = [f"partial data: {gap}" for gap in data_gaps(path)]
-    trained = train_if_due_task(path, retrain_after_days)
-    get_run_logger().info(str(trained))
-    scored = score_task(path)
-    notes += [str(step) for step in (trained, scored) if isinstance(step, Skipped)]
-    result = send_alerts_task(path)
-    _alerts_artifact(result, "daily-alerts", notes)
-    return DailyResult(alerts=result, notes=notes)
+    request = PipelineRequest(
+        source=Path(source),
+        warehouse=path,
+        mapping=mapping,
+        retrain_after_days=retrain_after_days,
+    )
+    run = run_steps(request, PrefectSteps())
+    _alerts_artifact(run.alerts, "daily-alerts", run.notes)
+    return run
 
 
 @flow(name="weekly_report")

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from pipelines.errors import RepradarError
+
 if TYPE_CHECKING:
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 
-class DeploymentsError(Exception):
+class DeploymentsError(RepradarError):
     """prefect.yaml is missing or declares something `serve` cannot run."""
 
 

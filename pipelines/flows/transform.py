@@ -11,10 +11,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from pipelines.ingest.warehouse import resolve_warehouse
 from pipelines.transform import TransformResult, build_duckdb, format_kpis, headline_kpis
 from pipelines.transform.gaps import data_gaps
 from pipelines.transform.spark import build_spark
+from pipelines.warehouse import resolve_warehouse
 
 
 class TransformFailed(Exception):

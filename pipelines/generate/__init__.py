@@ -1,4 +1,11 @@
-"""`repradar generate`: a simulated company's CRM and HR exports in the canonical contract."""
+"""`repradar generate`: a simulated company's CRM and HR exports in the canonical contract.
+
+`simulation.Company` holds the company's state and runs the monthly loop; each monthly
+process is a module of plain functions (`org`, `selling`, `activities`, `hr_events`,
+`leaving`, `handovers`) and every number that shapes them is in `params`. `tables` turns
+the state into the contract tables and ground truth, `dirty` adds export defects, and
+`writer` writes the files.
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 
 EPOCH = dt.date(1970, 1, 1)
+SECONDS_PER_HOUR = 3_600
+SECONDS_PER_DAY = 86_400
+DAYS_PER_MONTH = 30.44  # average Gregorian month, for "months since" a day
+DAYS_PER_YEAR = 365.25
 
 
 def to_day(value: dt.date) -> int:

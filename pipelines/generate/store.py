@@ -1,8 +1,14 @@
-"""A growable set of equal-length numpy columns: the simulator's in-memory tables."""
+"""The simulator's in-memory tables: growable numpy columns, append-only event logs, and
+the sentinel values stored in them."""
 
 from __future__ import annotations
 
 import numpy as np
+
+NEVER = np.iinfo(np.int64).max // 4  # day of an event that has not happened
+LONG_AGO = -(10**6)  # day of an event too old to matter (a new hire's "last manager change")
+NO_ONE = -1  # a missing person, account or opportunity row
+TERM_VOLUNTARY, TERM_INVOLUNTARY = 1, 2  # codes of people["term_type"] (0: still employed)
 
 
 class Columns:
@@ -41,3 +47,27 @@ class Columns:
             grown = np.zeros(new_capacity, dtype=column.dtype)
             grown[: self.size] = column[: self.size]
             self._data[name] = grown
+
+
+class EventLog:
+    """Append-only columns collected in chunks and joined once at the end."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self._chunks: list[dict[str, np.ndarray]] = []
+
+    def add(self, **columns: np.ndarray | int | float | str | None) -> None:
+        if set(columns) != set(self.names):
+            raise ValueError(f"expected columns {self.names}, got {tuple(columns)}")
+        lengths = {np.size(v) for v in columns.values() if np.ndim(v) > 0}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths: {lengths}")
+        n = lengths.pop() if lengths else 1
+        if n:
+            self._chunks.append({k: np.broadcast_to(v, n).copy() for k, v in columns.items()})
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every column joined; empty integer columns when nothing was logged."""
+        if not self._chunks:
+            return {k: np.zeros(0, dtype=np.int64) for k in self.names}
+        return {k: np.concatenate([c[k] for c in self._chunks]) for k in self.names}

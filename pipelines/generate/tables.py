@@ -13,9 +13,11 @@ import pandas as pd
 from pipelines.contract import ACCOUNT_TEAM_ROLES, ACTIVITY_TYPES, STAGES, TABLES
 
 from . import params as P
+from .calendar import SECONDS_PER_DAY
 from .names import INDUSTRIES, REGIONS, emails
-from .selling import LEAD_SOURCES, NOT_ENTERED
-from .simulation import NEVER, NO_ONE, SECONDS_PER_DAY, TERM_INVOLUNTARY, TERM_VOLUNTARY, Company
+from .selling import NOT_ENTERED
+from .simulation import Company
+from .store import NEVER, NO_ONE, TERM_INVOLUNTARY, TERM_VOLUNTARY
 
 SEGMENT_NAMES = np.array(["SMB", "Mid-Market", "Enterprise"], dtype=object)
 
@@ -161,7 +163,7 @@ class CompanyTables:
                 "is_won": won,
                 "amount": o["amount"][rows],
                 "currency": "USD",
-                "lead_source": LEAD_SOURCES.astype(object)[o["lead_source"][rows]],
+                "lead_source": P.LEAD_SOURCES.astype(object)[o["lead_source"][rows]],
             },
         )
 

@@ -16,7 +16,7 @@ import duckdb
 
 from pipelines.ingest.load import IngestRequest, IngestResult, run
 from pipelines.ingest.options import IngestOptions
-from pipelines.ingest.validate import q
+from pipelines.warehouse import q
 
 SAMPLE_ROWS = 3
 HIDDEN = ("_load_id", "_source_file", "_loaded_at")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pipelines.errors import InputRejected
 
-class FileRejected(Exception):
+
+class FileRejected(InputRejected):
     """A file that cannot be loaded at all: the run is rejected and nothing changes."""
 
     def __init__(
@@ -35,7 +37,3 @@ class FileRejected(Exception):
         if self.column is not None:
             where.append(f"column {self.column}")
         return f"{', '.join(where)}: found {self.found}; expected {self.expected}"
-
-
-class WarehouseBusy(Exception):
-    """Another process holds the warehouse."""

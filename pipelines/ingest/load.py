@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import warehouse
 from pipelines.contract import DATE, TABLES, TIMESTAMP
-from pipelines.ingest import project, read, validate, warehouse
+from pipelines.ingest import project, raw_tables, read, validate
 from pipelines.ingest.errors import FileRejected
 from pipelines.ingest.options import IngestOptions, TableSource
 from pipelines.ingest.suites import load_suite, value_sets
@@ -190,12 +191,12 @@ def _load_file(
         def parent_keys(parent: str, column: str) -> str | None:
             if parent in rejected_tables:
                 return None
-            return warehouse.parent_keys_sql(con, parent, column)
+            return raw_tables.parent_keys_sql(con, parent, column)
 
         def quarantined_keys(parent: str, column: str) -> str:
             return (
-                f"SELECT trim({validate.q(column)}) FROM quarantine.{parent} "
-                f"WHERE _load_id = {validate.lit(load_id)}"
+                f"SELECT trim({warehouse.q(column)}) FROM quarantine.{parent} "
+                f"WHERE _load_id = {warehouse.lit(load_id)}"
             )
 
         verdict.notes.extend(
@@ -208,8 +209,8 @@ def _load_file(
         validate.summarise(con, verdict, rules, staged, context)
         stamp = (load_id, source.path.name, log.started_at)
         malformed = [(m.row, m.reason, m.raw_line) for m in staged.malformed]
-        warehouse.quarantine_rows(con, table, verdict.relation, malformed, stamp)
-        log.rows_inserted, log.rows_updated, log.rows_unchanged = warehouse.upsert(
+        raw_tables.quarantine_rows(con, table, verdict.relation, malformed, stamp)
+        log.rows_inserted, log.rows_updated, log.rows_unchanged = raw_tables.upsert(
             con, table, verdict.relation, stamp
         )
         log.rows_read, log.rows_quarantined = verdict.rows_read, verdict.rows_quarantined
@@ -317,7 +318,7 @@ def _rejected_log(source: read.SourceFile, error: FileRejected) -> FileLoad:
 def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult:
     """Validate and load every export in `request.source` in one transaction."""
     with warehouse.exclusive_connection(request.warehouse) as con:
-        warehouse.ensure_schemas(con)
+        raw_tables.ensure_schemas(con)
         con.execute(
             "UPDATE ops.ingest_runs SET status = 'interrupted', message = 'the process "
             "stopped before the run finished; nothing of it was applied' WHERE status = 'running'"

@@ -18,6 +18,7 @@ import duckdb
 import yaml
 
 from pipelines.contract import DATE, TABLES, TIMESTAMP
+from pipelines.errors import UsageError
 from pipelines.ingest.suites import Policy, all_rule_ids, load_suite, value_sets
 
 DATE_ORDERS = ("DMY", "MDY")
@@ -47,7 +48,7 @@ TABLE_KEYS = {
 COLUMN_KEYS = {"from", "value", "sql", "values", "default", "format"}
 
 
-class MappingError(ValueError):
+class MappingError(UsageError):
     """A mapping file that cannot be used; the message says where and why."""
 
 

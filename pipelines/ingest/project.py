@@ -19,7 +19,8 @@ from pipelines.contract import TABLES
 from pipelines.ingest.errors import FileRejected
 from pipelines.ingest.options import ColumnSpec, TableSource
 from pipelines.ingest.read import StagedFile
-from pipelines.ingest.validate import lit, normalise_header, q
+from pipelines.ingest.validate import normalise_header
+from pipelines.warehouse import lit, q
 
 # Words that point at a closed stage, for suggestions (English and Chinese exports).
 WON_WORDS = ("won", "win", "signed", "赢", "成交", "签约")

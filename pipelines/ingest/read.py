@@ -22,6 +22,7 @@ import openpyxl
 import pandas as pd
 
 from pipelines.contract import TABLES
+from pipelines.errors import UsageError
 from pipelines.ingest.errors import FileRejected
 from pipelines.ingest.options import IngestOptions, TableSource
 
@@ -41,7 +42,7 @@ BOMS = (
 )
 
 
-class SourceError(ValueError):
+class SourceError(UsageError):
     """A source directory that cannot be read as one file per table."""
 
 

@@ -15,6 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pipelines.errors import RepradarError
+
 SUITE_DIR = Path(__file__).parent / "expectations"
 
 
@@ -47,7 +49,7 @@ class Rule:
         return f"{self.table}.{self.rule_id}"
 
 
-class SuiteError(ValueError):
+class SuiteError(RepradarError, ValueError):
     """A suite or a policy override that cannot be used."""
 
 

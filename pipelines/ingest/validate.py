@@ -20,6 +20,7 @@ from pipelines.contract import BOOLEAN, DATE, DECIMAL, INTEGER, TABLES, TIMESTAM
 from pipelines.ingest.errors import FileRejected
 from pipelines.ingest.read import StagedFile
 from pipelines.ingest.suites import Policy, Rule
+from pipelines.warehouse import lit, q
 
 FAILURE_TYPE = "STRUCT(rule VARCHAR, policy VARCHAR, col VARCHAR, found VARCHAR, expected VARCHAR)"
 NO_FAILURES = f"[]::{FAILURE_TYPE}[]"
@@ -28,16 +29,6 @@ FALSE_WORDS = ("false", "f", "no", "n", "0")
 DAY_FIRST = ("%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y")
 MONTH_FIRST = ("%m/%d/%Y", "%m.%d.%Y", "%m-%d-%Y")
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
-
-
-def q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass

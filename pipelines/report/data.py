@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.errors import RepradarError
+
 MIN_GROUP = 5
 PERIOD_MONTHS = 3  # the report compares the last 3 complete months with the 3 before
 TREND_MONTHS = 24
@@ -24,7 +26,7 @@ ATTAINMENT_BINS = (0.0, 0.5, 0.8, 1.0, 1.2, float("inf"))
 ATTAINMENT_LABELS = ("under 50%", "50-80%", "80-100%", "100-120%", "120% and over")
 
 
-class ReportDataError(Exception):
+class ReportDataError(RepradarError):
     """The marts the report needs are missing or empty."""
 
 

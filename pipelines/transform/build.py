@@ -10,15 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
-from pipelines.ingest.warehouse import (
+from pipelines import settings
+from pipelines.errors import RepradarError
+from pipelines.transform.dbt_invoke import DbtOutcome, NodeOutcome, Progress, invoke
+from pipelines.warehouse import (
+    checkpoint,
     connect_for_writing,
     new_run_id,
+    read_only,
     remove_database,
+    scratch_copy_path,
     writer_lock,
 )
-from pipelines.transform.dbt_invoke import DbtOutcome, NodeOutcome, Progress, invoke
 
 RUNS_TABLE = """CREATE TABLE IF NOT EXISTS ops.transform_runs (run_id VARCHAR,
     target VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
@@ -29,7 +32,7 @@ RISK_SCORES_TAG = "risk_scores"  # models over the ml schema, built once scores 
 Prepare = Callable[[Path], None]
 
 
-class TransformError(Exception):
+class TransformError(RepradarError):
     """The transform cannot start (no warehouse, no raw data)."""
 
 
@@ -96,7 +99,7 @@ def work_directory(warehouse: Path) -> Path:
 def check_raw_data(warehouse: Path) -> None:
     if not warehouse.exists():
         raise TransformError(f"{warehouse} does not exist; run `repradar ingest` first")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with read_only(warehouse) as con:
         loaded = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'"
         ).fetchone()[0]
@@ -111,15 +114,6 @@ def selection(select: list[str] | None) -> list[str]:
     if select:
         return ["--select", *select]
     return ["--exclude", f"tag:{RISK_SCORES_TAG}"]
-
-
-def _checkpoint(warehouse: Path) -> None:
-    """Fold the write-ahead log into the file so a copy of the file is complete."""
-    con = connect_for_writing(warehouse)
-    try:
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def _log_run(warehouse: Path, result: TransformResult, started: dt.datetime) -> None:
@@ -164,8 +158,8 @@ def build_duckdb(
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     clock = time.perf_counter()
     with writer_lock(warehouse):
-        _checkpoint(warehouse)
-        scratch = warehouse.with_name(f".{warehouse.name}.building")
+        checkpoint(warehouse)
+        scratch = scratch_copy_path(warehouse)
         remove_database(scratch)
         shutil.copyfile(warehouse, scratch)
         try:
@@ -175,7 +169,7 @@ def build_duckdb(
                 ["build", *selection(select)],
                 target="duckdb",
                 work_dir=work_directory(warehouse),
-                environment={"REPRADAR_WAREHOUSE": str(scratch.resolve())},
+                environment={settings.WAREHOUSE.name: str(scratch.resolve())},
                 variables=variables,
                 progress=progress,
             )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from pipelines.ingest.warehouse import writer_lock
+from pipelines import settings
 from pipelines.transform.build import TransformError, check_raw_data, work_directory
 from pipelines.transform.dbt_invoke import invoke
+from pipelines.warehouse import writer_lock
 
 
 def generate_docs(warehouse: Path, out: Path) -> Path:
@@ -19,7 +20,7 @@ def generate_docs(warehouse: Path, out: Path) -> Path:
             ["docs", "generate", "--static"],
             target="duckdb",
             work_dir=work,
-            environment={"REPRADAR_WAREHOUSE": str(warehouse.resolve())},
+            environment={settings.WAREHOUSE.name: str(warehouse.resolve())},
         )
     if not outcome.success:
         raise TransformError(f"dbt docs generate failed: {outcome.error}")

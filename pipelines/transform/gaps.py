@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from pipelines.contract import TABLES
+from pipelines.warehouse import empty_raw_tables, read_only
 
 CRM_TABLES = tuple(name for name in TABLES if name.startswith("crm_"))
 HR_TABLES = tuple(name for name in TABLES if name not in CRM_TABLES)  # with sales_quotas
@@ -49,33 +48,11 @@ UNLINKED = (
     "no CRM user's employee_id is an employee in hr_employees: deals are not linked to HR "
     "records, so HR reps have no bookings and deal owners get CRM-user scorecards"
 )
-NO_HR_EMPLOYEES = "no HR employees loaded; the attrition model needs hr_employees with terminations"
-
-
-def raw_row_counts(warehouse: Path) -> dict[str, int]:
-    """Rows of every contract table in the raw schema (0 for a table not created)."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        present = {
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
-            ).fetchall()
-        }
-        return {
-            name: con.execute(f'SELECT count(*) FROM raw."{name}"').fetchone()[0]
-            if name in present
-            else 0
-            for name in TABLES
-        }
-
-
-def empty_raw_tables(warehouse: Path) -> set[str]:
-    return {name for name, rows in raw_row_counts(warehouse).items() if not rows}
 
 
 def users_linked_to_employees(warehouse: Path) -> bool:
     """Some CRM user's employee_id is an employee of the HR export."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with read_only(warehouse) as con:
         return con.execute(
             "SELECT EXISTS (SELECT 1 FROM raw.crm_users JOIN raw.hr_employees USING (employee_id))"
         ).fetchone()[0]

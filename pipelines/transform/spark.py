@@ -8,15 +8,22 @@ project's on-run-start hook, and the marts are written as Parquet tables under
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import time
 from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.warehouse import new_run_id, writer_lock
-from pipelines.transform.build import RISK_SCORES_TAG, TransformResult, check_raw_data
+from pipelines import settings
+from pipelines.transform.build import (
+    RISK_SCORES_TAG,
+    TransformError,
+    TransformResult,
+    check_raw_data,
+)
 from pipelines.transform.dbt_invoke import PROJECT_DIR, Progress, invoke
+from pipelines.warehouse import new_run_id, writer_lock
 
 
 def spark_directory(warehouse: Path) -> Path:
@@ -52,6 +59,14 @@ def build_spark(
     warehouse: Path, *, variables: str | None = None, progress: Progress | None = None
 ) -> TransformResult:
     """dbt build of the project on local Spark from the warehouse's raw tables."""
+    if (
+        importlib.util.find_spec("pyspark") is None
+        or importlib.util.find_spec("dbt.adapters.spark") is None
+    ):
+        raise TransformError(
+            "the spark target needs the spark extra (pyspark and dbt-spark): "
+            "`uv sync --extra spark`, or `pip install 'repradar[spark]'`"
+        )
     check_raw_data(warehouse)
     say = progress or (lambda _: None)
     state = spark_directory(warehouse).resolve()
@@ -66,9 +81,9 @@ def build_spark(
             target="spark",
             work_dir=state / "dbt",
             environment={
-                "REPRADAR_SPARK_DIR": str(state),
-                "REPRADAR_RAW_PARQUET": str(state / "raw"),
-                "REPRADAR_SPARK_LOG4J": str(PROJECT_DIR / "spark" / "log4j2.properties"),
+                settings.SPARK_DIR.name: str(state),
+                settings.RAW_PARQUET.name: str(state / "raw"),
+                settings.SPARK_LOG4J.name: str(PROJECT_DIR / "spark" / "log4j2.properties"),
                 "SPARK_LOCAL_IP": "127.0.0.1",
             },
             variables=variables,

@@ -1,4 +1,4 @@
-"""The DuckDB warehouse: where it is, who may write it, and the ingest's tables in it.
+"""The ingest's tables in the warehouse, and the statements that fill them.
 
 Schemas: `raw` (one table per contract table, typed, stamped with `_load_id`,
 `_source_file`, `_source_row`, `_loaded_at`), `quarantine` (rejected rows verbatim as
@@ -8,21 +8,13 @@ text with `_rule` and `_reason`) and `ops` (`ingest_runs`, `load_log`,
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
-import os
-import secrets
-from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 
 from pipelines.contract import BOOLEAN, DATE, DECIMAL, INTEGER, STRING, TABLES, TIMESTAMP
-from pipelines.ingest.errors import WarehouseBusy
-from pipelines.ingest.validate import lit, q
+from pipelines.warehouse import lit, q
 
-DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 SQL_TYPES = {
     STRING: "VARCHAR",
     INTEGER: "BIGINT",
@@ -43,76 +35,6 @@ OPS_TABLES = {
         expectation VARCHAR, column_name VARCHAR, policy VARCHAR, failed_rows BIGINT,
         example VARCHAR""",
 }
-
-
-def new_run_id() -> str:
-    """Id of an ingest load or a transform run: UTC time to the second plus 4 hex digits."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
-
-
-def remove_database(path: Path) -> None:
-    """Delete a DuckDB file and its write-ahead log, if they exist."""
-    for stale in (path, path.with_name(path.name + ".wal")):
-        stale.unlink(missing_ok=True)
-
-
-def resolve_warehouse(option: Path | None) -> Path:
-    """--warehouse, else $REPRADAR_WAREHOUSE, else data/warehouse.duckdb."""
-    if option is not None:
-        return option
-    return Path(os.environ.get("REPRADAR_WAREHOUSE", DEFAULT_WAREHOUSE))
-
-
-@contextlib.contextmanager
-def writer_lock(path: Path) -> Iterator[None]:
-    """Hold the warehouse's writer lock (`<warehouse>.lock`); WarehouseBusy if taken.
-
-    Every repradar step that writes the warehouse (ingest, transform) takes it, so two
-    runs never write the same file at once.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(path.name + ".lock")
-    with lock_path.open("a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as error:
-            lock.seek(0)
-            holder = lock.read().strip() or "another process"
-            raise WarehouseBusy(
-                f"another repradar run is writing {path} ({holder}); wait for it to "
-                "finish, then run again"
-            ) from error
-        lock.seek(0)
-        lock.truncate()
-        lock.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
-        lock.flush()
-        try:
-            yield
-        finally:
-            lock.seek(0)
-            lock.truncate()
-
-
-def connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection, or WarehouseBusy when another program holds the file."""
-    try:
-        return duckdb.connect(str(path))
-    except duckdb.IOException as error:
-        raise WarehouseBusy(
-            f"{path} is open in another program ({str(error).splitlines()[0]}); close "
-            "it, then run again"
-        ) from error
-
-
-@contextlib.contextmanager
-def exclusive_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection no other repradar run shares; WarehouseBusy if one is running."""
-    with writer_lock(path):
-        con = connect_for_writing(path)
-        try:
-            yield con
-        finally:
-            con.close()
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:

@@ -4,13 +4,14 @@ written by other systems (Salesforce, HubSpot, Zoho, FxiaoKe, BambooHR, Workday,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipelines.ingest.dryrun import dry_run, report_lines
-from pipelines.ingest.options import MappingError, read_mapping, resolve_mapping, shipped_mappings
-from pipelines.ingest.read import SourceError
+from pipelines.cli.common import require_directory, say
+
+if TYPE_CHECKING:
+    from pipelines.ingest.options import IngestOptions
 
 mapping_app = typer.Typer(
     help="Mapping files: how exports that do not follow repradar's contract are read "
@@ -27,7 +28,9 @@ MappingArgument = Annotated[
 ]
 
 
-def _read(mapping: str):
+def _read(mapping: str) -> IngestOptions:
+    from pipelines.ingest.options import MappingError, read_mapping
+
     try:
         return read_mapping(mapping)
     except MappingError as error:
@@ -37,6 +40,8 @@ def _read(mapping: str):
 @mapping_app.command("list")
 def list_command() -> None:
     """List the shipped mappings, by the name `--mapping` accepts."""
+    from pipelines.ingest.options import read_mapping, shipped_mappings
+
     for name, path in shipped_mappings().items():
         options = read_mapping(path)
         typer.echo(f"{name:<12} {options.description}")
@@ -49,6 +54,8 @@ def show_command(mapping: MappingArgument) -> None:
     `repradar mapping show salesforce > mine.yaml`, then edit the column names that
     differ in your export and check it with `repradar mapping check mine.yaml --source DIR`.
     """
+    from pipelines.ingest.options import MappingError, resolve_mapping
+
     try:
         path = resolve_mapping(mapping)
     except MappingError as error:
@@ -71,10 +78,13 @@ def check_command(
     Exit code 0 when the load would succeed, 3 when it would be rejected, 2 for a
     mapping or source that cannot be used.
     """
+    from pipelines.ingest.dryrun import dry_run, report_lines
+    from pipelines.ingest.options import MappingError
+    from pipelines.ingest.read import SourceError
+
     options = _read(mapping)
-    if not source.is_dir():
-        raise typer.BadParameter(f"{source} is not a directory", param_hint="--source")
-    typer.echo(f"checking {source} through {options.path} (dry run) ...", err=True)
+    require_directory(source, "--source")
+    say(f"checking {source} through {options.path} (dry run) ...")
     try:
         check = dry_run(source, options)
     except SourceError as error:

@@ -1,0 +1,104 @@
+"""`repradar transform` (dbt build of the marts) and `repradar docs` (the catalog)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pipelines.cli.common import PrefectOption, Target, errors_exit, flow_result, say
+from pipelines.cli.output import print_kpis, print_transform, query_hint
+
+if TYPE_CHECKING:
+    from pipelines.transform.build import TransformResult
+
+
+def _transform_under_prefect(warehouse: Path, target: Target) -> TransformResult:
+    from pipelines.flows.transform import TransformFailed, transform_flow
+
+    state = transform_flow(warehouse=str(warehouse), target=target.value, return_state=True)
+    return flow_result(state, TransformFailed)
+
+
+def transform_command(
+    target: Annotated[
+        Target,
+        typer.Option(
+            help="duckdb builds the marts into the warehouse file; spark hands the raw "
+            "tables to a local Spark session (as Parquet) and builds the same project there "
+            "(needs the `spark` extra)."
+        ),
+    ] = Target.duckdb,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            help="DuckDB warehouse holding the raw data. Default: $REPRADAR_WAREHOUSE, "
+            "else data/warehouse.duckdb.",
+            show_default=False,
+        ),
+    ] = None,
+    prefect: PrefectOption = False,
+) -> None:
+    """Build the KPI marts: `dbt build` of staging, intermediate and mart models with
+    every data test and unit test.
+
+    On DuckDB the build runs on a copy of the warehouse that replaces it only when
+    everything passed, so a failed build leaves the last good marts in place (exit 1).
+    Prints headline KPIs and how to query the marts.
+    """
+    from pipelines.transform.gaps import data_gaps
+    from pipelines.warehouse import resolve_warehouse
+
+    path = resolve_warehouse(warehouse)
+    with errors_exit():
+        if prefect:
+            result = _transform_under_prefect(path, target)
+        elif target is Target.spark:
+            from pipelines.transform.spark import build_spark
+
+            result = build_spark(path, progress=say)
+        else:
+            from pipelines.transform.build import build_duckdb
+
+            result = build_duckdb(path, progress=say)
+    print_transform(result)
+    if not result.success:
+        raise typer.Exit(result.exit_code)
+    for gap in data_gaps(path):
+        typer.echo(f"partial data: {gap}")
+    if target is Target.duckdb:
+        typer.echo("")
+        print_kpis(path)
+        typer.echo("")
+        typer.echo(f"Query the marts: {query_hint(path)}")
+    else:
+        typer.echo(f"Spark tables: {result.warehouse}")
+
+
+def docs_command(
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            help="DuckDB warehouse whose marts are documented. Default: "
+            "$REPRADAR_WAREHOUSE, else data/warehouse.duckdb.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory for the catalog. Default: docs/ next to the warehouse.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Generate the dbt docs catalog of every model and column: one self-contained HTML
+    page (open it in a browser, no server needed) plus manifest.json and catalog.json."""
+    from pipelines.transform.docs import generate_docs
+    from pipelines.warehouse import resolve_warehouse
+
+    path = resolve_warehouse(warehouse)
+    with errors_exit():
+        page = generate_docs(path, out or path.parent / "docs")
+    typer.echo(f"docs: {page}")

@@ -1,0 +1,148 @@
+"""Every setting read from the environment, with its default, in one place.
+
+The README's "Settings" table lists the same variables (a test keeps the two in step).
+Secrets (channel URLs, the employee-key salt) are read here and never logged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, default (None: unset) and what it does."""
+
+    name: str
+    default: str | None
+    meaning: str
+    read_by: (
+        str  # "repradar" (this module), "dbt" (profiles.yml / dbt_project.yml) or "prefect.yaml"
+    )
+
+
+WAREHOUSE = Setting(
+    "REPRADAR_WAREHOUSE",
+    "data/warehouse.duckdb",
+    "the HR warehouse file when `--warehouse` is not given",
+    "repradar",
+)
+ALERT_URLS = Setting(
+    "REPRADAR_ALERT_URLS",
+    None,
+    "HR alert channels: apprise URLs (mailtos://, slack://, workflows://, json://, ...), "
+    "separated by whitespace; secret",
+    "repradar",
+)
+ALERT_BLOCKS = Setting(
+    "REPRADAR_ALERT_BLOCKS",
+    None,
+    "HR alert channels: Prefect notification block slugs (`type/name`), separated by whitespace",
+    "repradar",
+)
+REPORT_URLS = Setting(
+    "REPRADAR_REPORT_URLS",
+    None,
+    "the leadership list for the weekly report: apprise URLs; secret",
+    "repradar",
+)
+REPORT_BLOCKS = Setting(
+    "REPRADAR_REPORT_BLOCKS",
+    None,
+    "the leadership list: Prefect notification block slugs",
+    "repradar",
+)
+ALERT_DAILY_CAP = Setting(
+    "REPRADAR_ALERT_DAILY_CAP",
+    "20",
+    "most alerts delivered per day when `--cap` is not given",
+    "repradar",
+)
+EMPLOYEE_KEY_SALT = Setting(
+    "REPRADAR_EMPLOYEE_KEY_SALT",
+    "repradar",
+    "salt of the pseudonymous `employee_key` (md5 of salt and id); set your own; secret",
+    "dbt",
+)
+SPARK_MASTER = Setting(
+    "REPRADAR_SPARK_MASTER", "local[2]", "Spark master of the `spark` target", "dbt"
+)
+SPARK_DRIVER_MEMORY = Setting(
+    "REPRADAR_SPARK_DRIVER_MEMORY", "2g", "Spark driver memory of the `spark` target", "dbt"
+)
+SPARK_DIR = Setting(
+    "REPRADAR_SPARK_DIR",
+    "spark-state",
+    "Spark's metastore and scratch directory; set by `transform --target spark` "
+    "(`spark/` next to the warehouse)",
+    "dbt",
+)
+RAW_PARQUET = Setting(
+    "REPRADAR_RAW_PARQUET",
+    "",
+    "where the raw tables are handed to Spark as Parquet; set by `transform --target spark`",
+    "dbt",
+)
+SPARK_LOG4J = Setting(
+    "REPRADAR_SPARK_LOG4J",
+    "spark/log4j2.properties",
+    "Spark's log4j2 configuration; set by `transform --target spark`",
+    "dbt",
+)
+HOME = Setting(
+    "REPRADAR_HOME",
+    None,
+    "the repository a Prefect worker runs the deployments in (`prefect deploy`)",
+    "prefect.yaml",
+)
+
+SETTINGS = (
+    WAREHOUSE,
+    ALERT_URLS,
+    ALERT_BLOCKS,
+    REPORT_URLS,
+    REPORT_BLOCKS,
+    ALERT_DAILY_CAP,
+    EMPLOYEE_KEY_SALT,
+    SPARK_MASTER,
+    SPARK_DRIVER_MEMORY,
+    SPARK_DIR,
+    RAW_PARQUET,
+    SPARK_LOG4J,
+    HOME,
+)
+
+
+def value(setting: Setting) -> str | None:
+    """The variable's value, else its default (an empty value counts as set)."""
+    return os.environ.get(setting.name, setting.default)
+
+
+def warehouse_path() -> Path:
+    """$REPRADAR_WAREHOUSE, else data/warehouse.duckdb."""
+    return Path(value(WAREHOUSE) or str(WAREHOUSE.default))
+
+
+def split_list(text: str | None) -> list[str]:
+    """A list setting: entries separated by whitespace."""
+    return (text or "").split()
+
+
+CHANNEL_SETTINGS = {"hr": (ALERT_URLS, ALERT_BLOCKS), "leadership": (REPORT_URLS, REPORT_BLOCKS)}
+
+
+def channel_urls(audience: str) -> list[str]:
+    """The apprise URLs configured for an audience (`hr` or `leadership`)."""
+    return split_list(value(CHANNEL_SETTINGS[audience][0]))
+
+
+def channel_blocks(audience: str) -> list[str]:
+    """The Prefect notification block slugs configured for an audience."""
+    return split_list(value(CHANNEL_SETTINGS[audience][1]))
+
+
+def alert_daily_cap() -> str:
+    """The raw daily cap (the alerts step checks that it is a whole number)."""
+    return value(ALERT_DAILY_CAP) or str(ALERT_DAILY_CAP.default)

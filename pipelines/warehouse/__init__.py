@@ -1,0 +1,35 @@
+"""The warehouse layer every step depends on: where the DuckDB file is, the writer lock,
+connections, run ids, SQL quoting, and reads of what the raw schema holds.
+
+Steps depend on this package and on the contract, never on each other's modules.
+"""
+
+from pipelines.errors import WarehouseBusy
+from pipelines.warehouse.connect import (
+    checkpoint,
+    connect_for_writing,
+    exclusive_connection,
+    read_only,
+)
+from pipelines.warehouse.contents import empty_raw_tables, raw_row_counts
+from pipelines.warehouse.ids import new_run_id
+from pipelines.warehouse.lock import writer_lock
+from pipelines.warehouse.paths import remove_database, resolve_warehouse, scratch_copy_path
+from pipelines.warehouse.sql import lit, q
+
+__all__ = [
+    "WarehouseBusy",
+    "checkpoint",
+    "connect_for_writing",
+    "empty_raw_tables",
+    "exclusive_connection",
+    "lit",
+    "new_run_id",
+    "q",
+    "raw_row_counts",
+    "read_only",
+    "remove_database",
+    "resolve_warehouse",
+    "scratch_copy_path",
+    "writer_lock",
+]

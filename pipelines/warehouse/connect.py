@@ -1,0 +1,49 @@
+"""Connections to the warehouse: read-only for readers, read-write for the run that
+holds the writer lock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import WarehouseBusy
+from pipelines.warehouse.lock import writer_lock
+
+
+def connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection, or WarehouseBusy when another program holds the file."""
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        raise WarehouseBusy(
+            f"{path} is open in another program ({str(error).splitlines()[0]}); close "
+            "it, then run again"
+        ) from error
+
+
+def read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection: it never blocks a running pipeline."""
+    return duckdb.connect(str(path), read_only=True)
+
+
+@contextlib.contextmanager
+def exclusive_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection no other repradar run shares; WarehouseBusy if one is running."""
+    with writer_lock(path):
+        con = connect_for_writing(path)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def checkpoint(path: Path) -> None:
+    """Fold the write-ahead log into the file, so a copy of the file is complete."""
+    con = connect_for_writing(path)
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
