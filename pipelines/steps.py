@@ -151,7 +151,6 @@ class PipelineRun:
 
     ingest: IngestResult
     transform: TransformResult
-    gaps: list[str]
     train: TrainResult | Kept | Skipped
     score: ScoreResult | Skipped
     alerts: DeliveryResult
@@ -256,7 +255,6 @@ def run_steps(request: PipelineRequest, steps: Steps, on_step: OnStep = _ignore)
     return PipelineRun(
         ingest=loaded,
         transform=built,
-        gaps=gaps,
         train=trained,
         score=scored,
         alerts=alerts,

@@ -10,6 +10,7 @@ import typer
 from pipelines.cli.common import (
     MappingOption,
     PrefectOption,
+    WarehouseOption,
     errors_exit,
     flow_result,
     require_directory,
@@ -46,14 +47,7 @@ def ingest_command(
         ),
     ],
     mapping: MappingOption = None,
-    warehouse: Annotated[
-        Path | None,
-        typer.Option(
-            help="DuckDB file to load into. Default: $REPRADAR_WAREHOUSE, else "
-            "data/warehouse.duckdb.",
-            show_default=False,
-        ),
-    ] = None,
+    warehouse: WarehouseOption = None,
     reports: Annotated[
         Path | None,
         typer.Option(

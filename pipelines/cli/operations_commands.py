@@ -16,6 +16,7 @@ from pipelines.cli.common import (
     check_mapping,
     echo_lines,
     errors_exit,
+    parse_as_of,
     require_directory,
     say,
 )
@@ -162,7 +163,6 @@ def demo_command(
     from models_ml.train import TrainResult
     from pipelines.alerts.channels import FileChannel
     from pipelines.alerts.run import outbox_directory
-    from pipelines.cli.common import parse_as_of
     from pipelines.generate import GenerateRequest, generate
     from pipelines.steps import PipelineRequest, StepFailed, Steps, run_steps
     from pipelines.warehouse import remove_database

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipelines.cli.common import PrefectOption, Target, errors_exit, flow_result, say
+from pipelines.cli.common import (
+    PrefectOption,
+    Target,
+    WarehouseOption,
+    errors_exit,
+    flow_result,
+    say,
+)
 from pipelines.cli.output import print_kpis, print_transform, query_hint
 
 if TYPE_CHECKING:
@@ -30,14 +37,7 @@ def transform_command(
             "(needs the `spark` extra)."
         ),
     ] = Target.duckdb,
-    warehouse: Annotated[
-        Path | None,
-        typer.Option(
-            help="DuckDB warehouse holding the raw data. Default: $REPRADAR_WAREHOUSE, "
-            "else data/warehouse.duckdb.",
-            show_default=False,
-        ),
-    ] = None,
+    warehouse: WarehouseOption = None,
     prefect: PrefectOption = False,
 ) -> None:
     """Build the KPI marts: `dbt build` of staging, intermediate and mart models with
@@ -77,14 +77,7 @@ def transform_command(
 
 
 def docs_command(
-    warehouse: Annotated[
-        Path | None,
-        typer.Option(
-            help="DuckDB warehouse whose marts are documented. Default: "
-            "$REPRADAR_WAREHOUSE, else data/warehouse.duckdb.",
-            show_default=False,
-        ),
-    ] = None,
+    warehouse: WarehouseOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
