@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.errors import UsageError
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -91,6 +93,25 @@ SPARK_LOG4J = Setting(
     "Spark's log4j2 configuration; set by `transform --target spark`",
     "dbt",
 )
+MAX_XLSX_MB = Setting(
+    "REPRADAR_MAX_XLSX_MB",
+    "512",
+    "largest uncompressed size (MB) of an .xlsx workbook ingest will open; checked before reading",
+    "repradar",
+)
+MAX_ROWS = Setting(
+    "REPRADAR_MAX_ROWS",
+    "5000000",
+    "most rows ingest reads from one source file (a sheet's declared size is checked first)",
+    "repradar",
+)
+MAX_FIELD_KB = Setting(
+    "REPRADAR_MAX_FIELD_KB",
+    "1024",
+    "longest value (KB) of one field in a CSV or Excel export; a longer one rejects the file at "
+    "its line",
+    "repradar",
+)
 HOME = Setting(
     "REPRADAR_HOME",
     None,
@@ -111,6 +132,9 @@ SETTINGS = (
     SPARK_DIR,
     RAW_PARQUET,
     SPARK_LOG4J,
+    MAX_XLSX_MB,
+    MAX_ROWS,
+    MAX_FIELD_KB,
     HOME,
 )
 
@@ -146,3 +170,11 @@ def channel_blocks(audience: str) -> list[str]:
 def alert_daily_cap() -> str:
     """The raw daily cap (the alerts step checks that it is a whole number)."""
     return value(ALERT_DAILY_CAP) or str(ALERT_DAILY_CAP.default)
+
+
+def whole_number(setting: Setting) -> int:
+    """A setting that must be a positive whole number (UsageError naming it otherwise)."""
+    text = value(setting) or str(setting.default)
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise UsageError(f"{setting.name} must be a positive whole number, not {text!r}")
+    return int(text)

@@ -244,9 +244,10 @@ def test_bytes_neither_utf8_nor_gb18030_reject_the_file_naming_byte_and_row(
         result,
         warehouse,
         "crm_users",
-        f"crm_users.csv, row 3: found byte 0xff at offset {len(good) + 3}, which is neither "
-        "UTF-8 nor GBK/GB18030; expected text in UTF-8 (with or without BOM) or GBK/GB18030; "
-        "set `encoding:` in the mapping file for anything else",
+        f"crm_users.csv, row 3: found byte 0xff at offset {len(good) + 3}, which is not "
+        "UTF-8 and does not read as GBK/GB18030, Big5 or Windows-1252; expected set "
+        "`encoding:` for this file in the mapping file (for example `encoding: gb18030` for "
+        "GBK/GB18030, `big5`, or `cp1252` for Windows-1252/Latin-1), or save it as UTF-8",
     )
     assert snapshot(warehouse) == previous_load
 

@@ -54,13 +54,8 @@ def show_command(mapping: MappingArgument) -> None:
     `repradar mapping show salesforce > mine.yaml`, then edit the column names that
     differ in your export and check it with `repradar mapping check mine.yaml --source DIR`.
     """
-    from pipelines.ingest.options import MappingError, resolve_mapping
-
-    try:
-        path = resolve_mapping(mapping)
-    except MappingError as error:
-        raise typer.BadParameter(str(error), param_hint="MAPPING") from error
-    typer.echo(path.read_text(encoding="utf-8"), nl=False)
+    options = _read(mapping)  # a mapping that `ingest` would refuse is not shown
+    typer.echo(options.path.read_text(encoding="utf-8"), nl=False)
 
 
 @mapping_app.command("check")

@@ -8,14 +8,15 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
-from pipelines.ingest import report
 from pipelines.ingest.load import FileLoad, IngestRequest, IngestResult, run
+from pipelines.ingest.publish import write_report
 
 
 def ingest(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult:
-    """Validate and load the exports, then write the validation report."""
+    """Validate and load the exports, then write the validation report (a report that
+    cannot be written is a warning through `progress`: the load is committed)."""
     result = run(request, progress)
-    result.report = report.write(result, request.reports)
+    result.report = write_report(result, request.reports, warn=progress)
     return result
 
 

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pipelines.errors import InputRejected
+
+EXCERPT = 120  # characters of file content a message may quote
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """A short, escaped excerpt of file content for a message: control and format
+    characters (newlines, escapes, bidi overrides) shown as escapes, at most `limit`
+    characters, with an ellipsis when shortened."""
+    shown = "".join(
+        ascii(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
+        for c in text[: limit + 1]
+    )
+    return shown if len(shown) <= limit and len(text) <= limit else shown[:limit] + "…"
 
 
 class FileRejected(InputRejected):

@@ -19,10 +19,22 @@ import yaml
 
 from pipelines.contract import DATE, TABLES, TIMESTAMP
 from pipelines.errors import UsageError
+from pipelines.ingest import expressions
 from pipelines.ingest.suites import Policy, all_rule_ids, load_suite, value_sets
 
 DATE_ORDERS = ("DMY", "MDY")
-ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "latin-1", "cp1252", "utf-16")
+ENCODINGS = (
+    "utf-8",
+    "utf-8-sig",
+    "gbk",
+    "gb18030",
+    "gb2312",
+    "big5",
+    "big5hkscs",
+    "latin-1",
+    "cp1252",
+    "utf-16",
+)
 SHIPPED = Path(__file__).parent / "mappings"
 TOP_KEYS = {
     "description",
@@ -46,16 +58,88 @@ TABLE_KEYS = {
     "rows",
 }
 COLUMN_KEYS = {"from", "value", "sql", "values", "default", "format"}
+MAX_MAPPING_BYTES = 1_000_000  # the shipped mappings are under 10 KB
+MAX_NODES = 20_000  # keys, values and list items: the shipped mappings have under 1,000
+MAX_DEPTH = 32  # levels of nesting: a mapping file needs 6
 
 
 class MappingError(UsageError):
     """A mapping file that cannot be used; the message says where and why."""
 
 
+class _Refused(yaml.YAMLError):
+    """YAML a mapping file may not contain, at a line of the file."""
+
+    def __init__(self, mark: yaml.Mark, reason: str) -> None:
+        self.line = mark.line + 1
+        self.reason = reason
+        super().__init__(f"line {self.line}: {reason}")
+
+
 class _Loader(yaml.SafeLoader):
     """Every scalar is text except true/false and null: `Yes: Closed Won` maps the text
     "Yes" (YAML 1.1 would read a boolean), `010` stays "010" (not the octal number 8),
-    `1:30` stays "1:30" (not 90 seconds), `2024-01-05` stays a string."""
+    `1:30` stays "1:30" (not 90 seconds), `2024-01-05` stays a string.
+
+    Refused as they are met, before anything is expanded: more than MAX_NODES values,
+    counting each alias as the values it stands for (an alias bomb fails within a few
+    hundred values), an alias inside its own anchor, nesting deeper than MAX_DEPTH and a
+    key given twice in one mapping."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._nodes = 0  # values so far, each alias counted as the values it repeats
+        self._depth = 0
+        self._sizes: dict[str, int] = {}  # anchor -> the values it holds
+
+    def _count(self, mark: yaml.Mark, values: int) -> None:
+        self._nodes += values
+        if self._nodes > MAX_NODES:
+            raise _Refused(
+                mark,
+                f"more than {MAX_NODES:,} keys and values (aliases counted as the values "
+                "they repeat); a mapping file needs a few hundred",
+            )
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self.anchors and event.anchor not in self._sizes:
+                raise _Refused(
+                    event.start_mark, f"the alias *{event.anchor} is inside its own anchor"
+                )
+            self._count(event.start_mark, self._sizes.get(event.anchor, 1))
+            return super().compose_node(parent, index)
+        self._count(event.start_mark, 1)
+        before = self._nodes
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._sizes[anchor] = self._nodes - before + 1
+        return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first_line: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | bool | None):
+                continue  # the constructor refuses keys that are not scalars
+            if key in first_line:
+                raise _Refused(
+                    key_node.start_mark,
+                    f"the key {_text(key)!r} is given twice in one mapping (first on line "
+                    f"{first_line[key]}); keep one",
+                )
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 _TEXT_TAGS = {
@@ -80,7 +164,8 @@ class ColumnSpec:
     source: str | None = None  # a source column
     value: str | None = None  # a constant
     sql: str | None = None  # a DuckDB expression over the source columns
-    values: dict[str, str] | None = None  # value map, keys casefolded
+    values: dict[str, str] | None = None  # value map; keys as written, matched after
+    # DuckDB's own trim() and lower() on both sides
     default: str | None = None
     formats: tuple[str, ...] = ()  # strptime formats of a date or timestamp
 
@@ -210,6 +295,15 @@ def _check_targets(where: str, table: str, column: str, values: dict[Any, Any]) 
         )
 
 
+def _check_expression(where: str, sql: str) -> None:
+    """A `sql:` value must be one scalar expression (see `expressions`)."""
+    reason = expressions.refusal(sql)
+    if reason is not None:
+        raise MappingError(
+            f"{where}: {sql!r} is refused: {reason}; a `sql:` is {expressions.ALLOWED}"
+        )
+
+
 def _column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSpec:
     if column not in TABLES[table].columns:
         raise MappingError(
@@ -233,6 +327,8 @@ def _column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSpec:
     ):
         raise MappingError(f"{where}: `from` and the values of `values` must be plain text")
     _check_targets(where, table, column, values or {})
+    if "sql" in spec:
+        _check_expression(f"{where}.sql", _text(spec["sql"]))
     formats = _formats(f"{where}.format", spec.get("format"))
     if formats and TABLES[table].columns[column] not in (DATE, TIMESTAMP):
         raise MappingError(f"{where}.format: {column} is not a date or timestamp column")
@@ -240,7 +336,7 @@ def _column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSpec:
         source=_text(spec["from"]) if "from" in spec else None,
         value=_text(spec["value"]) if "value" in spec else None,
         sql=_text(spec["sql"]) if "sql" in spec else None,
-        values={_text(k).strip().casefold(): _text(v) for k, v in values.items()}
+        values={_text(k): _text(v) for k, v in values.items()}
         if values is not None
         else None,
         default=_text(spec["default"]) if "default" in spec else None,
@@ -346,14 +442,29 @@ def _policies(path: Path, spec: dict[str, Any]) -> dict[str, str]:
     return policies
 
 
+def _load_yaml(path: Path) -> Any:
+    """The mapping file's YAML, read at most MAX_MAPPING_BYTES and refusing what
+    `_Loader` refuses, with the file and line in the message."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_MAPPING_BYTES + 1)
+        if len(data) > MAX_MAPPING_BYTES:
+            raise MappingError(
+                f"{path}: the mapping file is larger than {MAX_MAPPING_BYTES:,} bytes; "
+                "a mapping file needs a few kilobytes"
+            )
+        return yaml.load(data.decode("utf-8"), Loader=_Loader) or {}
+    except _Refused as error:
+        raise MappingError(f"{path}, line {error.line}: {error.reason}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise MappingError(f"{path}: cannot read the mapping file: {error}") from error
+
+
 def read_mapping(name_or_path: str | Path) -> IngestOptions:
     """Parse and check a mapping file (a path or a shipped mapping's name); every mistake
     is a MappingError naming the key."""
     path = resolve_mapping(name_or_path)
-    try:
-        spec = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise MappingError(f"{path}: cannot read the mapping file: {error}") from error
+    spec = _load_yaml(path)
     if not isinstance(spec, dict):
         raise MappingError(f"{path}: expected a mapping of keys, found {type(spec).__name__}")
     _check_keys(str(path), spec, TOP_KEYS)

@@ -11,11 +11,12 @@ it exactly as on a file written in the contract's shape.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
 from pipelines.contract import TABLES
+from pipelines.ingest import expressions
 from pipelines.ingest.errors import FileRejected
 from pipelines.ingest.options import ColumnSpec, TableSource
 from pipelines.ingest.read import StagedFile
@@ -44,7 +45,9 @@ def _mapped(base: str, spec: ColumnSpec) -> str:
     default = lit(spec.default) if spec.default is not None else "NULL"
     if not spec.values:
         return base if spec.default is None else f"coalesce({value}, {default})"
-    cases = " ".join(f"WHEN {lit(key)} THEN {lit(mapped)}" for key, mapped in spec.values.items())
+    cases = " ".join(
+        f"WHEN lower(trim({lit(key)})) THEN {lit(mapped)}" for key, mapped in spec.values.items()
+    )
     otherwise = default if spec.default is not None else base
     mapped_value = f"CASE lower({value}) {cases} ELSE {otherwise} END"
     return f"CASE WHEN {value} IS NULL THEN {default} ELSE {mapped_value} END"
@@ -130,31 +133,61 @@ def _empty_select(table: str) -> str:
 
 
 def _check_expressions(
-    staged: StagedFile, specs: dict[str, list[ColumnSpec]], header: dict[str, str], file: str
+    sandbox: duckdb.DuckDBPyConnection,
+    staged: StagedFile,
+    specs: dict[str, list[ColumnSpec]],
+    header: dict[str, str],
+    file: str,
 ) -> None:
-    """Bind every `sql:` of the mapping against the file's header, in a scratch database
-    (a failing statement would abort the load's transaction)."""
-    columns = ", ".join(f"{q(h)} VARCHAR" for h in header.values()) or "_empty VARCHAR"
-    with duckdb.connect() as scratch:
-        scratch.execute(f"CREATE TABLE {staged.relation} ({columns})")
-        for column, found in specs.items():
-            for spec in (s for s in found if s.sql is not None):
-                try:
-                    scratch.execute(
-                        f"SELECT {column_sql(spec, header, staged.relation)} "
-                        f"FROM {staged.relation} LIMIT 0"
-                    )
-                except duckdb.Error as error:
-                    message = str(error).splitlines()[0]
-                    raise FileRejected(
-                        file=file,
-                        row=1,
-                        column=column,
-                        found=f"a mapping `sql:` that does not run on this file ({message})",
-                        expected="a DuckDB expression over the file's columns, names in "
-                        f"double quotes (the header has {', '.join(header.values())})",
-                        rule=f"{column}.mapped",
-                    ) from error
+    """Bind every `sql:` of the mapping against the file's columns, naming the contract
+    column of the first that does not bind."""
+    for column, found in specs.items():
+        for spec in (s for s in found if s.sql is not None):
+            try:
+                sandbox.execute(
+                    f"SELECT {column_sql(spec, header, staged.relation)} "
+                    f"FROM {staged.relation} LIMIT 0"
+                ).fetchall()
+            except duckdb.Error as error:
+                message = str(error).splitlines()[0]
+                raise FileRejected(
+                    file=file,
+                    row=1,
+                    column=column,
+                    found=f"a mapping `sql:` that does not run on this file ({message})",
+                    expected="a DuckDB expression over the file's columns, names in "
+                    f"double quotes (the header has {', '.join(header.values())})",
+                    rule=f"{column}.mapped",
+                ) from error
+
+
+def _sandboxed(
+    con: duckdb.DuckDBPyConnection, staged: StagedFile
+) -> tuple[duckdb.DuckDBPyConnection, StagedFile]:
+    """A locked in-memory copy of the staged file (with its row numbers as a column),
+    where the mapping's expressions run: they cannot reach files, other databases or
+    the warehouse."""
+    con.complete()  # the relation API needs the connection free of a pending result
+    taken = {c.casefold() for c in con.sql(f"SELECT * FROM {staged.relation} LIMIT 0").columns}
+    row = "_row"
+    while row.casefold() in taken:
+        row = "_" + row
+    rows = con.sql(f"SELECT *, {staged.row_sql} AS {q(row)} FROM {staged.relation}")
+    sandbox = expressions.sandbox({staged.relation: rows.to_arrow_table()})
+    return sandbox, replace(staged, row_sql=f"{staged.relation}.{q(row)}")
+
+
+def _copy_back(
+    con: duckdb.DuckDBPyConnection, sandbox: duckdb.DuckDBPyConnection, relation: str
+) -> int:
+    """Copy the sandbox's `relation` into a temporary table of `con`; its row count."""
+    rows = sandbox.sql(f"SELECT * FROM {relation}").to_arrow_table()
+    con.register(f"{relation}_arrow", rows)
+    try:
+        con.execute(f"CREATE TEMP TABLE {relation} AS SELECT * FROM {relation}_arrow")
+    finally:
+        con.unregister(f"{relation}_arrow")
+    return rows.num_rows
 
 
 def _runtime_error(error: duckdb.Error, file: str) -> FileRejected:
@@ -168,18 +201,16 @@ def _runtime_error(error: duckdb.Error, file: str) -> FileRejected:
     )
 
 
-def project(
-    con: duckdb.DuckDBPyConnection,
-    staged: StagedFile,
+def _body(
     table: str,
+    staged: StagedFile,
     table_source: TableSource,
-    file: str,
-) -> Projection:
-    """The staged file as contract columns, in the temporary table `<relation>_mapped`."""
-    header = {normalise_header(h): h for h in staged.header}
-    entries = _entries(table_source)
-    named = set(table_source.columns).union(*table_source.rows) if table_source.rows else set()
-    specs = _origins(table, entries, named)
+    entries: list[dict[str, ColumnSpec]],
+    named: set[str],
+    header: dict[str, str],
+) -> tuple[str, set[str], list[str]]:
+    """The SELECT of the projected rows, the contract columns it gives a value and
+    notes on entries of `rows:` that the file cannot fill."""
     notes: list[str] = []
     selects = []
     present: set[str] = set()
@@ -192,17 +223,40 @@ def project(
             continue
         selects.append(select)
         present |= given
-    relation = f"{staged.relation}_mapped"
     body = " UNION ALL ".join(selects) or _empty_select(table)
     if table_source.rows:
         columns = ", ".join(q(c) for c in TABLES[table].columns)
         body = f"SELECT min(_row) AS _row, {columns} FROM ({body}) GROUP BY ALL"
-    _check_expressions(staged, specs, header, file)
+    return body, present, notes
+
+
+def project(
+    con: duckdb.DuckDBPyConnection,
+    staged: StagedFile,
+    table: str,
+    table_source: TableSource,
+    file: str,
+) -> Projection:
+    """The staged file as contract columns, in the temporary table `<relation>_mapped`.
+
+    The mapping's expressions run on a locked copy of the staged file (`_sandboxed`),
+    never on the warehouse's connection."""
+    header = {normalise_header(h): h for h in staged.header}
+    entries = _entries(table_source)
+    named = set(table_source.columns).union(*table_source.rows) if table_source.rows else set()
+    specs = _origins(table, entries, named)
+    sandbox, copy = _sandboxed(con, staged)
     try:
-        con.execute(f"CREATE TEMP TABLE {relation} AS {body}")
-    except duckdb.Error as error:
-        raise _runtime_error(error, file) from error
-    rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+        body, present, notes = _body(table, copy, table_source, entries, named, header)
+        relation = f"{staged.relation}_mapped"
+        _check_expressions(sandbox, copy, specs, header, file)
+        try:
+            sandbox.execute(f"CREATE TABLE {relation} AS {body}")
+        except duckdb.Error as error:
+            raise _runtime_error(error, file) from error
+        rows = _copy_back(con, sandbox, relation)
+    finally:
+        sandbox.close()
     if table_source.rows:
         notes.append(f"{rows:,} row(s) derived from {staged.rows:,} source row(s)")
     origins = {

@@ -9,10 +9,15 @@ counts as one row). Parquet has no header: its first record is row 1.
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import fnmatch
 import hashlib
+import io
+import re
 import tempfile
+import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +26,12 @@ import duckdb
 import openpyxl
 import pandas as pd
 
+from pipelines import settings
 from pipelines.contract import TABLES
 from pipelines.errors import UsageError
-from pipelines.ingest.errors import FileRejected
+from pipelines.ingest.errors import FileRejected, excerpt
 from pipelines.ingest.options import IngestOptions, TableSource
+from pipelines.warehouse import lit, q
 
 KINDS = {
     ".csv": "csv",
@@ -106,6 +113,16 @@ def _default_candidates(table: str, files: list[Path]) -> list[Path]:
     return [p for p in files if p.stem.lower() == table and p.suffix.lower() in KINDS]
 
 
+def _refuse_link(table: str, path: Path) -> None:
+    """Only regular files inside the source folder are read: a symbolic link could make
+    an export of any file the pipeline can read (and print it in messages)."""
+    if path.is_symlink():
+        raise SourceError(
+            f"{table}: {path.name} is a symbolic link; repradar reads only regular files "
+            "inside the source folder (copy the file itself into the folder)"
+        )
+
+
 def discover(
     source: Path, options: IngestOptions
 ) -> tuple[dict[str, list[SourceFile]], list[Path], dict[str, list[str]]]:
@@ -115,7 +132,11 @@ def discover(
     A table the mapping names files for is read from the first pattern of each of its
     sources that matches (several tables may read one file, and one table several files);
     any other table from the one file named like it."""
-    files = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = sorted(
+        p
+        for p in source.iterdir()
+        if (p.is_file() or p.is_symlink()) and not p.name.startswith(".")
+    )
     found: dict[str, list[SourceFile]] = {}
     unmatched: dict[str, list[str]] = {}
     claimed: set[Path] = set()
@@ -132,6 +153,7 @@ def discover(
                 raise SourceError(f"{table}: more than one file in {source} ({names}); keep one")
             if candidates:
                 path = candidates[0]
+                _refuse_link(table, path)
                 kind = KINDS.get(path.suffix.lower(), "csv")
                 found.setdefault(table, []).append(SourceFile(table, path, kind, table_source))
                 claimed.add(path)
@@ -143,13 +165,126 @@ def _line_of_offset(path: Path, offset: int) -> int:
         return handle.read(offset).count(b"\n") + 1
 
 
-def _detect_encoding(path: Path, first: bytes, utf8_error_at: int | None) -> str:
-    for bom, encoding in BOMS:
-        if first.startswith(bom):
-            return encoding
-    if utf8_error_at is None:
-        return "utf-8"
-    decoder = codecs.getincrementaldecoder("gb18030")()
+# Encodings a non-UTF-8 export may be in, by family; charset-normalizer tells them apart
+# by which decoding yields plausible text (`_decide_encoding`).
+CJK_ENCODINGS = ("gb18030", "big5")
+LATIN_ENCODINGS = ("cp1252", "latin_1")
+ENCODING_FAMILY = dict.fromkeys(CJK_ENCODINGS, "cjk") | dict.fromkeys(LATIN_ENCODINGS, "latin")
+SAMPLE_BYTES = 512 * 1024  # of the lines that are not UTF-8, enough to tell the family
+MAX_CHAOS = 0.5  # charset-normalizer's share of implausible characters a reading may have
+AMBIGUOUS_CHAOS = 0.1  # two families whose chaos is this close are not told apart
+ISOLATED_LATIN = 0.8  # ... unless this share of the accented bytes stands alone
+ISOLATED_CJK = 0.2  # ... or at most this share does
+
+
+def _decodes_as_text(sample: bytes, encoding: str) -> bool:
+    try:
+        text = sample.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return not any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text)
+
+
+def _isolated_share(sample: bytes) -> float:
+    """The share of bytes above ASCII that stand alone between ASCII bytes."""
+    high = [i for i, byte in enumerate(sample) if byte >= 0x80]
+    alone = sum(
+        1
+        for i in high
+        if (i == 0 or sample[i - 1] < 0x80) and (i + 1 == len(sample) or sample[i + 1] < 0x80)
+    )
+    return alone / len(high) if high else 0.0
+
+
+def _encoding_rejected(path: Path, row: int | None, found: str, expected: str) -> FileRejected:
+    return FileRejected(
+        file=path.name, row=row, column=None, found=found, expected=expected, rule="file.encoding"
+    )
+
+
+def _scan_lines(path: Path) -> tuple[list[int], list[int], bytes]:
+    """Lines with bytes above ASCII that are valid UTF-8, lines that are not, and a
+    sample of the latter (each list holds at most the first two line numbers)."""
+    utf8_lines: list[int] = []
+    other_lines: list[int] = []
+    sample = bytearray()
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                if len(other_lines) < 2:
+                    other_lines.append(number)
+                if len(sample) < SAMPLE_BYTES:
+                    sample += line
+            else:
+                if len(utf8_lines) < 2:
+                    utf8_lines.append(number)
+    return utf8_lines, other_lines, bytes(sample)
+
+
+def _decide_encoding(path: Path, sample: bytes, first_error: int) -> str:
+    """The one encoding of CJK_ENCODINGS + LATIN_ENCODINGS the sample reads plausibly in;
+    a FileRejected naming the candidates when none does or two families both do."""
+    import charset_normalizer
+
+    matches = charset_normalizer.from_bytes(
+        sample, cp_isolation=list(ENCODING_FAMILY), threshold=MAX_CHAOS
+    )
+    readings = [(m.encoding, m.chaos) for m in matches if m.encoding in ENCODING_FAMILY]
+    if not readings:  # too little text for charset-normalizer: any reading without
+        # control characters counts, and a tie is settled below
+        readings = [(e, MAX_CHAOS) for e in ENCODING_FAMILY if _decodes_as_text(sample, e)]
+    chaos: dict[str, float] = {}
+    for encoding, found in readings:
+        chaos.setdefault(ENCODING_FAMILY[encoding], found)
+        chaos.setdefault(encoding, found)
+    how_to = (
+        "set `encoding:` for this file in the mapping file (for example `encoding: gb18030` "
+        "for GBK/GB18030, `big5`, or `cp1252` for Windows-1252/Latin-1), or save it as UTF-8"
+    )
+    with path.open("rb") as handle:
+        handle.seek(first_error)
+        where = f"byte 0x{handle.read(1)[0]:02x} at offset {first_error}, which is not UTF-8"
+    row = _line_of_offset(path, first_error)
+    if not chaos:
+        raise _encoding_rejected(
+            path, row, f"{where} and does not read as GBK/GB18030, Big5 or Windows-1252", how_to
+        )
+    family = min(("cjk", "latin"), key=lambda f: chaos.get(f, 1.0))
+    if "cjk" in chaos and "latin" in chaos and abs(chaos["cjk"] - chaos["latin"]) < AMBIGUOUS_CHAOS:
+        # Both read as text: Western names put one accented letter between plain ones
+        # (Müller, José), Chinese text runs its two-byte characters together (张伟).
+        isolated = _isolated_share(sample)
+        if isolated >= ISOLATED_LATIN:
+            family = "latin"
+        elif isolated <= ISOLATED_CJK:
+            family = "cjk"
+        else:
+            raise _encoding_rejected(
+                path,
+                row,
+                f"{where}; the file reads equally well as Chinese (GBK/GB18030 or Big5) "
+                "and as Western European text (Windows-1252/Latin-1)",
+                how_to,
+            )
+    if family == "cjk":
+        # GBK/GB18030 (what 纷享销客 and Excel on a Chinese system write) unless Big5
+        # reads clearly better.
+        big5, gb = chaos.get("big5", 1.0), chaos.get("gb18030", 1.0)
+        return "big5" if big5 + 0.01 < gb else "gb18030"
+    try:
+        sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1"  # bytes cp1252 leaves undefined
+    return "cp1252"
+
+
+def _check_decodes(path: Path, encoding: str) -> None:
+    """Reject at the first line whose bytes are not valid in `encoding`."""
+    decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
@@ -157,18 +292,80 @@ def _detect_encoding(path: Path, first: bytes, utf8_error_at: int | None) -> str
                 decoder.decode(chunk)
             except UnicodeDecodeError as error:
                 bad = offset + error.start
-                raise FileRejected(
-                    file=path.name,
-                    row=_line_of_offset(path, bad),
-                    column=None,
-                    found=f"byte 0x{chunk[error.start]:02x} at offset {bad}, "
-                    "which is neither UTF-8 nor GBK/GB18030",
-                    expected="text in UTF-8 (with or without BOM) or GBK/GB18030; set "
-                    "`encoding:` in the mapping file for anything else",
-                    rule="file.encoding",
+                raise _encoding_rejected(
+                    path,
+                    _line_of_offset(path, bad),
+                    f"byte 0x{chunk[error.start]:02x} at offset {bad}, which is not valid "
+                    f"{encoding} (the encoding the rest of the file reads in)",
+                    "one encoding for the whole file; set `encoding:` in the mapping file",
                 ) from error
             offset += len(chunk)
-    return "gb18030"
+
+
+def _detect_encoding(path: Path, first: bytes, utf8_error_at: int | None) -> str:
+    """UTF-8 (BOM or not) or UTF-16 with a BOM; else the one legacy encoding the file
+    reads plausibly in (GBK/GB18030, Big5 or Windows-1252/Latin-1). A file mixing UTF-8
+    lines with lines in another encoding is rejected at its first line that is not UTF-8."""
+    for bom, encoding in BOMS:
+        if first.startswith(bom):
+            return encoding
+    if utf8_error_at is None:
+        return "utf-8"
+    utf8_lines, other_lines, sample = _scan_lines(path)
+    if utf8_lines:
+        row = other_lines[0]
+        raise _encoding_rejected(
+            path,
+            row,
+            f"a line that is not UTF-8 (byte 0x{sample[_first_invalid(sample)]:02x}) in a "
+            f"file whose other lines are UTF-8 (line {utf8_lines[0]} and more)",
+            "one encoding for the whole file: save the file again as UTF-8",
+        )
+    encoding = _decide_encoding(path, sample, utf8_error_at)
+    _check_decodes(path, encoding)
+    return encoding
+
+
+def _first_invalid(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start
+    return 0
+
+
+class _RunLengths:
+    """Counts runs of bytes between separators (lines between newlines) across chunks
+    and tells when one grows longer than a limit."""
+
+    def __init__(self, separator: bytes = b"\n") -> None:
+        self.separator = separator
+        self.line = 1  # the run being read, counted from 1
+        self.length = 0  # its bytes so far
+
+    def feed(self, chunk: bytes, longest: int) -> bool:
+        """Take the next chunk; True when a run is longer than `longest` (`line` is
+        then that run's number)."""
+        pieces = chunk.split(self.separator)
+        lengths = [self.length + len(pieces[0]), *map(len, pieces[1:])]
+        if max(lengths) > longest:
+            self.line += next(i for i, n in enumerate(lengths) if n > longest)
+            return True
+        self.line += len(pieces) - 1
+        self.length = lengths[-1] if len(pieces) > 1 else lengths[0]
+        return False
+
+
+def _reject_long_line(source: SourceFile, line: int, longest: int) -> None:
+    raise FileRejected(
+        file=source.path.name,
+        row=line,
+        column=None,
+        found=f"a line longer than {longest // 1024:,} KB",
+        expected="fields of at most REPRADAR_MAX_FIELD_KB kilobytes (raise it if such "
+        "values are real)",
+        rule="file.field_size",
+    )
 
 
 def fingerprint(source: SourceFile, configured_encoding: str | None) -> Fingerprint:
@@ -178,17 +375,28 @@ def fingerprint(source: SourceFile, configured_encoding: str | None) -> Fingerpr
     utf8_error_at: int | None = None
     size = 0
     first = b""
+    longest = settings.whole_number(settings.MAX_FIELD_KB) * 1024
+    lines = _RunLengths()
     with source.path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             if not first:
                 first = chunk[:4]
             digest.update(chunk)
+            if source.kind == "csv" and lines.feed(chunk, longest):
+                _reject_long_line(source, lines.line, longest)
             if source.kind == "csv" and utf8_error_at is None and configured_encoding is None:
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as error:
                     utf8_error_at = size + error.start
             size += len(chunk)
+    most_rows = settings.whole_number(settings.MAX_ROWS)
+    if source.kind == "csv" and lines.line - 1 > most_rows:
+        raise _too_big(
+            source,
+            f"a file of {lines.line - 1:,} lines",
+            f"at most {most_rows:,} rows per file (REPRADAR_MAX_ROWS)",
+        )
     if source.kind != "csv":
         encoding = None
     elif configured_encoding is not None:
@@ -231,8 +439,71 @@ def _transcode(path: Path, encoding: str, workdir: Path) -> Path:
     return target
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+DELIMITERS = (",", ";", "\t", "|")
+HEADER_TEXT = 4 * 1024 * 1024  # characters read to find the header record
+
+
+def _dialect(path: Path, source: SourceFile) -> tuple[str, list[str]]:
+    """The delimiter (configured, else the one that splits the header into the most
+    fields) and the header's column names as DuckDB would name them: trimmed, an empty
+    name as `column<i>`, a repeated one with `_<n>` (case-insensitively)."""
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        text = handle.read(HEADER_TEXT)
+    records = iter(text.splitlines(keepends=True)[source.spec.header_row - 1 :])
+    first = "".join(records)
+
+    def header_of(delimiter: str) -> list[str]:
+        return next(csv.reader(io.StringIO(first), delimiter=delimiter, strict=False), [])
+
+    delimiter = source.spec.delimiter or max(DELIMITERS, key=lambda d: len(header_of(d)))
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(header_of(delimiter)):
+        name = raw.strip() or f"column{index}"
+        count = seen.get(name.casefold(), 0)
+        seen[name.casefold()] = count + 1
+        names.append(name if count == 0 else f"{name}_{count}")
+    if not names:
+        _reject_empty(source)
+    return delimiter, names
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    path: Path,
+    options: list[str],
+    header: list[str],
+) -> None:
+    """read_csv in strict mode (malformed quoting is a rejected line); lenient when a
+    quoted header name spans lines, which DuckDB's strict parser cannot skip."""
+    strict = not any("\n" in name or "\r" in name for name in header)
+    con.execute(
+        f"CREATE TEMP TABLE {relation} AS SELECT * FROM read_csv({lit(str(path))}, "
+        f"{', '.join(options)}, strict_mode = {str(strict).lower()})"
+    )
+
+
+def _refuse_unclosed_quote(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, relation: str
+) -> None:
+    """A quote opened and never closed swallows the rest of the file into one value:
+    refuse the file at that row rather than quarantine everything after it."""
+    unclosed = con.execute(
+        f"SELECT min(line) FROM {relation}_rejects "
+        "WHERE error_message ILIKE '%unterminated quote%' AND contains(csv_line, chr(10)) "
+        "AND len(rtrim(csv_line, chr(13) || chr(10))) > 0 "
+        "AND contains(rtrim(csv_line, chr(13) || chr(10)), chr(10))"
+    ).fetchone()[0]
+    if unclosed is not None:
+        raise FileRejected(
+            file=source.path.name,
+            row=int(unclosed),
+            column=None,
+            found='a quote (") that is never closed: the rest of the file would be one value',
+            expected='quoted values closed by a quote, quotes inside them doubled ("")',
+            rule="file.quoting",
+        )
 
 
 def _stage_csv(
@@ -259,28 +530,29 @@ def _stage_csv(
                 "the mapping file to the file's real encoding",
                 rule="file.encoding",
             ) from error
+    delimiter, header = _dialect(path, source)
+    columns = ", ".join(f"{lit(name)}: 'VARCHAR'" for name in header)
     options = [
-        "all_varchar = true",
-        "header = true",
+        "auto_detect = false",
+        "header = false",
+        f"skip = {source.spec.header_row}",  # records: title rows and the header
+        f"delim = {lit(delimiter)}",
+        "quote = '\"'",
+        "escape = '\"'",
+        f"columns = {{{columns}}}",
         "store_rejects = true",
         f"rejects_table = '{relation}_rejects'",
         f"rejects_scan = '{relation}_scan'",
     ]
-    if source.spec.delimiter:
-        options.append(f"delim = {_sql_text(source.spec.delimiter)}")
-    if source.spec.header_row > 1:
-        options.append(f"skip = {source.spec.header_row - 1}")
     try:
-        con.execute(
-            f"CREATE TEMP TABLE {relation} AS "
-            f"SELECT * FROM read_csv({_sql_text(str(path))}, {', '.join(options)})"
-        )
+        _read_csv(con, relation, path, options, header)
     except duckdb.Error as error:
         raise _unreadable(
             source,
-            f"a file DuckDB cannot parse as CSV ({str(error).splitlines()[0]})",
+            f"a file DuckDB cannot parse as CSV ({excerpt(str(error).splitlines()[0])})",
             "comma, semicolon, tab or pipe separated text with a header row",
         ) from error
+    _refuse_unclosed_quote(con, source, relation)
     malformed = [
         MalformedRow(int(line), f"{error_type.lower()}: {message}", (raw_line or "").strip("\r\n"))
         for line, error_type, message, raw_line in con.execute(
@@ -316,13 +588,17 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile, relation:
         columns = [
             row[0]
             for row in con.execute(
-                f"DESCRIBE SELECT * FROM read_parquet({_sql_text(str(source.path))})"
+                f"DESCRIBE SELECT * FROM read_parquet({lit(str(source.path))})"
             ).fetchall()
         ]
-        as_text = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
+        taken = {c.casefold() for c in columns}
+        row_column = "_file_row"
+        while row_column.casefold() in taken:
+            row_column = "_" + row_column
+        as_text = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in columns)
         con.execute(
-            f"CREATE TEMP TABLE {relation} AS SELECT {as_text}, file_row_number AS _file_row "
-            f"FROM read_parquet({_sql_text(str(source.path))}, file_row_number = true)"
+            f"CREATE TEMP TABLE {relation} AS SELECT {as_text}, file_row_number AS "
+            f"{q(row_column)} FROM read_parquet({lit(str(source.path))}, file_row_number = true)"
         )
     except duckdb.Error as error:
         raise _unreadable(
@@ -331,7 +607,7 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, source: SourceFile, relation:
             "a Parquet file",
         ) from error
     rows = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
-    return StagedFile(relation, columns, f"{relation}._file_row + 1", rows)
+    return StagedFile(relation, columns, f"{relation}.{q(row_column)} + 1", rows)
 
 
 def _cell_text(value: object) -> str | None:
@@ -365,7 +641,78 @@ def _sheet(workbook: openpyxl.Workbook, source: SourceFile) -> Any:
     )
 
 
+ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def _too_big(source: SourceFile, found: str, expected: str) -> FileRejected:
+    return FileRejected(
+        file=source.path.name,
+        row=None,
+        column=None,
+        found=found,
+        expected=expected,
+        rule="file.size",
+    )
+
+
+def _check_workbook(source: SourceFile) -> None:
+    """Refuse a workbook before openpyxl expands it: its uncompressed size (REPRADAR_
+    MAX_XLSX_MB), the rows of any sheet (REPRADAR_MAX_ROWS) and the longest text in it
+    (REPRADAR_MAX_FIELD_KB), counted while streaming the compressed parts."""
+    largest = settings.whole_number(settings.MAX_XLSX_MB) * 1024 * 1024
+    most_rows = settings.whole_number(settings.MAX_ROWS)
+    longest = settings.whole_number(settings.MAX_FIELD_KB) * 1024
+    try:
+        archive = zipfile.ZipFile(source.path)
+    except (OSError, zipfile.BadZipFile):
+        return  # openpyxl says what is wrong with it
+    with archive:
+        parts = archive.infolist()
+        declared = sum(part.file_size for part in parts)
+        if declared > largest:
+            raise _too_big(
+                source,
+                f"a workbook of {declared / 1024 / 1024:,.0f} MB uncompressed",
+                f"at most {largest // 1024 // 1024:,} MB (REPRADAR_MAX_XLSX_MB)",
+            )
+        for part in parts:
+            if not part.filename.endswith(".xml") or not part.filename.startswith("xl/"):
+                continue
+            rows, tail, read_bytes = 0, b"", 0
+            texts = _RunLengths(b"<")  # text between two tags is one cell's value
+            too_long = False
+            with archive.open(part) as stream:
+                while chunk := stream.read(CHUNK):
+                    read_bytes += len(chunk)
+                    if read_bytes > largest:
+                        raise _too_big(
+                            source,
+                            f"a part ({part.filename}) larger than its declared size",
+                            f"at most {largest // 1024 // 1024:,} MB (REPRADAR_MAX_XLSX_MB)",
+                        )
+                    window = tail + chunk
+                    rows += len(ROW_TAG.findall(window)) - len(ROW_TAG.findall(tail))
+                    tail = window[-16:]
+                    too_long = texts.feed(chunk, longest)
+                    if too_long or rows > most_rows:
+                        break
+            if rows > most_rows:
+                raise _too_big(
+                    source,
+                    f"a sheet of more than {most_rows:,} rows ({part.filename})",
+                    f"at most {most_rows:,} rows per file (REPRADAR_MAX_ROWS)",
+                )
+            if too_long:
+                raise _too_big(
+                    source,
+                    f"a cell longer than {longest // 1024:,} KB ({part.filename})",
+                    "fields of at most REPRADAR_MAX_FIELD_KB kilobytes (raise it if such "
+                    "values are real)",
+                )
+
+
 def _stage_excel(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: str) -> StagedFile:
+    _check_workbook(source)
     try:
         workbook = openpyxl.load_workbook(source.path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a broken workbook
