@@ -336,9 +336,7 @@ def _column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSpec:
         source=_text(spec["from"]) if "from" in spec else None,
         value=_text(spec["value"]) if "value" in spec else None,
         sql=_text(spec["sql"]) if "sql" in spec else None,
-        values={_text(k): _text(v) for k, v in values.items()}
-        if values is not None
-        else None,
+        values={_text(k): _text(v) for k, v in values.items()} if values is not None else None,
         default=_text(spec["default"]) if "default" in spec else None,
         formats=formats,
     )
