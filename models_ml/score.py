@@ -29,7 +29,7 @@ from models_ml.drift import DRIFT_COLUMNS, drift_markdown, feature_drift
 from models_ml.drivers import describe, is_warning_sign
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
 from models_ml.features import ACCOUNT_FEATURES, FEATURES, load_live_accounts, load_snapshots
-from models_ml.store import load_model
+from models_ml.store import load_model, model_files_problem
 from models_ml.tables import append, table_exists
 from models_ml.train import NO_HR_EMPLOYEES, untrainable_reason
 from pipelines.errors import RepradarError
@@ -40,7 +40,7 @@ TOP_DRIVERS = 3
 
 
 class ScoringError(RepradarError):
-    """Scoring cannot start (no trained model, no snapshots)."""
+    """Scoring cannot start (no trained model, its files missing, no snapshots)."""
 
 
 class ScoringSkipped(Exception):
@@ -79,6 +79,22 @@ def latest_model_run(warehouse: Path) -> pd.Series:
             raise ScoringError(f"{warehouse} has no trained model; run `repradar train` first")
         runs = con.execute("SELECT * FROM ml.model_runs ORDER BY trained_at DESC LIMIT 1").df()
     return runs.iloc[0]
+
+
+def model_run_files(warehouse: Path, run: pd.Series) -> list[Path]:
+    """The files a model run points at: both models and the model card."""
+    return [
+        warehouse.parent / run[column] for column in ("attrition_path", "account_path", "card_path")
+    ]
+
+
+def unusable_model_run(warehouse: Path, run: pd.Series) -> str | None:
+    """Why the files of `run` cannot be scored with (one missing or incomplete), in
+    words; None when they are all there."""
+    problem = model_files_problem(model_run_files(warehouse, run))
+    if problem is None:
+        return None
+    return f"the files of model run {run['model_run_id']} are not usable: {problem}"
 
 
 def _model_run_or_skip(warehouse: Path) -> pd.Series:
@@ -239,22 +255,31 @@ def write_scores(warehouse: Path, scores: Scores) -> None:
         con.close()
 
 
-def record_drift(scores: Scores) -> None:
-    """Rewrite the drift section of the scored model's card (once the scores landed)."""
+def record_drift(scores: Scores) -> str | None:
+    """Rewrite the drift section of the scored model's card (once the scores landed).
+    Returns a warning when the card cannot be rewritten (a full disk): the scores stand,
+    and the card keeps its previous drift section."""
     card = scores.card_path
-    if card.exists():
-        updated = card.with_name(card.name + ".new")
-        updated.write_text(
-            with_drift_section(card.read_text(encoding="utf-8"), drift_markdown(scores.drift)),
-            encoding="utf-8",
-        )
+    if not card.exists():
+        return None
+    updated = card.with_name(card.name + ".new")
+    text = with_drift_section(card.read_text(encoding="utf-8"), drift_markdown(scores.drift))
+    try:
+        updated.write_text(text, encoding="utf-8")
         updated.replace(card)
+    except OSError as error:
+        updated.unlink(missing_ok=True)
+        return f"warning: the drift section of {card} was not rewritten ({error})"
+    return None
 
 
 def score(warehouse: Path, *, progress: Progress = _quiet) -> Scores:
     """Score the latest month with the latest trained models (nothing is written)."""
     clock = time.perf_counter()
     run = _model_run_or_skip(warehouse)
+    unusable = unusable_model_run(warehouse, run)
+    if unusable is not None:
+        raise ScoringError(f"{unusable}; run `repradar train` to train a new model")
     attrition = load_model(warehouse.parent / run["attrition_path"])
     account_model = load_model(warehouse.parent / run["account_path"])
     snapshots = load_snapshots(warehouse)

@@ -2,16 +2,26 @@
 
 Loading trusts exactly the types our estimators are made of; a file that asks for any
 other type (a tampered or foreign file) is refused before anything in it is executed.
+
+A run's directory (`models/<run id>/`) exists complete or not at all: its files are
+written into a hidden `.<run id>.partial` sibling, flushed to disk, and the directory is
+renamed into place; training records the run only after that (`write_model_directory`).
+A training killed before its run is recorded leaves a `.partial` directory (the next
+training removes it) or a complete directory no run points at (never read).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import zipfile
 from pathlib import Path
 
 import skops.io as sio
 
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
 from pipelines.errors import RepradarError
+from pipelines.warehouse import disk_full, free_space, fsync_directory, is_disk_full
 
 TRUSTED_TYPES = frozenset(
     {
@@ -25,22 +35,85 @@ TRUSTED_TYPES = frozenset(
         "sklearn.model_selection._split.StratifiedKFold",
     }
 )
+PARTIAL_SUFFIX = ".partial"
 
 
 class UntrustedModelFile(RepradarError):
     """The model file needs types outside TRUSTED_TYPES."""
 
 
-def save_model(model: AttritionRiskModel | AccountLossModel, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump(model, path)
-    return path
+class DamagedModelFile(RepradarError):
+    """The model file is not a whole skops archive (cut short, overwritten)."""
+
+
+def model_bytes(model: AttritionRiskModel | AccountLossModel) -> bytes:
+    """The model as the content of a skops file."""
+    return sio.dumps(model)
+
+
+def _write_synced(path: Path, content: bytes) -> None:
+    with path.open("xb") as file:
+        file.write(content)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def partial_directory(directory: Path) -> Path:
+    """The hidden sibling a run directory is written in before it is renamed into place."""
+    return directory.with_name(f".{directory.name}{PARTIAL_SUFFIX}")
+
+
+def write_model_directory(directory: Path, files: dict[str, bytes]) -> None:
+    """Create `directory` holding `files` (name: content), complete or not at all.
+
+    DiskFull, with nothing left behind, when they do not fit."""
+    needed = sum(len(content) for content in files.values())
+    what = f"the model files of {directory.name}"
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    if free_space(directory.parent) < needed:
+        raise disk_full(directory.parent, needed, what)
+    partial = partial_directory(directory)
+    try:
+        partial.mkdir()
+        for name, content in files.items():
+            _write_synced(partial / name, content)
+        fsync_directory(partial)
+        partial.rename(directory)
+        fsync_directory(directory.parent)
+    except BaseException as error:
+        shutil.rmtree(partial, ignore_errors=True)
+        if is_disk_full(error):
+            raise disk_full(directory.parent, needed, what) from error
+        raise
+
+
+def remove_partial_directories(models: Path) -> None:
+    """Remove the `.partial` directories of trainings that were killed (call it holding
+    the writer lock, so none of them is being written)."""
+    for stale in models.glob(f".*{PARTIAL_SUFFIX}"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def model_files_problem(paths: list[Path]) -> str | None:
+    """What makes a run's files unusable (one missing, empty, or a skops file that is not
+    a whole archive), in words; None when they are all there."""
+    for path in paths:
+        if not path.is_file():
+            return f"{path} does not exist"
+        if path.stat().st_size == 0 or (path.suffix == ".skops" and not zipfile.is_zipfile(path)):
+            return f"{path} is incomplete"
+    return None
 
 
 def load_model(path: Path) -> AttritionRiskModel | AccountLossModel:
     if not path.exists():
         raise FileNotFoundError(f"model file {path} does not exist; run `repradar train`")
-    untrusted = set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES
+    try:
+        untrusted = set(sio.get_untrusted_types(file=path)) - TRUSTED_TYPES
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise DamagedModelFile(
+            f"model file {path} is damaged ({error}); run `repradar train`"
+        ) from error
     if untrusted:
         raise UntrustedModelFile(
             f"{path} asks for types repradar does not trust: {', '.join(sorted(untrusted))}"

@@ -7,8 +7,9 @@
    out-of-sample predictions at the High cut-off; features that proxy a protected
    attribute.
 5. The account-loss model is tested on the latest 30% of past handovers, then fitted on all.
-6. Models (skops) and the model card go to `models/<run id>/` next to the warehouse; the
-   metrics, fairness results and the run go to the `ml` schema.
+6. Models (skops) and the model card go to `models/<run id>/` next to the warehouse,
+   complete on disk before the metrics, fairness results and the run go to the `ml`
+   schema, so a recorded run always has its files.
 """
 
 from __future__ import annotations
@@ -45,10 +46,18 @@ from models_ml.features import (
     load_snapshots,
 )
 from models_ml.metrics import score_metrics
-from models_ml.store import save_model
+from models_ml.store import model_bytes, remove_partial_directories, write_model_directory
 from models_ml.tables import append
 from pipelines.errors import RepradarError
-from pipelines.warehouse import connect_for_writing, empty_raw_tables, new_run_id, writer_lock
+from pipelines.warehouse import (
+    checkpoint_committed,
+    connect_for_writing,
+    disk_full,
+    empty_raw_tables,
+    is_disk_full,
+    new_run_id,
+    writer_lock,
+)
 
 NO_HR_EMPLOYEES = "no HR employees loaded; the attrition model needs hr_employees with terminations"
 
@@ -60,6 +69,9 @@ MODELS_DIRECTORY = "models"  # next to the warehouse file
 # A group with fewer backtest rep-months than this (about 8 people over the 12 test months)
 # is reported but not judged: its rates swing with one person.
 FAIRNESS_MIN_GROUP_ROWS = 100
+# Room a run's rows in the ml schema take in the write-ahead log and the file (a few
+# thousand rows of metrics): what a full disk message says recording needs.
+RECORD_ROOM = 4 * 1024 * 1024
 
 
 class TrainingError(RepradarError):
@@ -253,9 +265,23 @@ def _record(warehouse: Path, result: TrainResult) -> None:
         append(con, "proxy_correlations", result.proxies.assign(run_id=run))
         append(con, "model_runs", model_run)
         con.execute("COMMIT")
-        con.execute("CHECKPOINT")
+        checkpoint_committed(con)  # a full disk here leaves the run in the WAL: it stands
     finally:
         con.close()
+
+
+def _record_or_remove(warehouse: Path, result: TrainResult) -> None:
+    """Record the run whose directory is in place; remove the directory when it cannot
+    be recorded, so a failed training leaves neither a run nor a model behind."""
+    try:
+        _record(warehouse, result)
+    except BaseException as error:
+        shutil.rmtree(result.model_dir, ignore_errors=True)
+        if is_disk_full(error):
+            raise disk_full(
+                warehouse.parent, RECORD_ROOM, f"recording training run {result.run_id}"
+            ) from error
+        raise
 
 
 def train(
@@ -318,19 +344,15 @@ def train(
         horizon_months=horizon,
         seconds=0.0,
     )
-    # Files go to a hidden directory that is renamed into place only once the run is
-    # recorded, so a failed run leaves neither a model nor a card behind.
-    partial = model_dir.with_name(f".{run_id}.partial")
+    files = {
+        "attrition.skops": model_bytes(attrition),
+        "account_loss.skops": model_bytes(account_model),
+        "model_card.md": render_model_card(result).encode("utf-8"),
+    }
     with writer_lock(warehouse):
-        save_model(attrition, partial / "attrition.skops")
-        save_model(account_model, partial / "account_loss.skops")
-        (partial / "model_card.md").write_text(render_model_card(result), encoding="utf-8")
-        try:
-            _record(warehouse, result)
-        except BaseException:
-            shutil.rmtree(partial, ignore_errors=True)
-            raise
-        partial.rename(model_dir)
+        remove_partial_directories(model_dir.parent)
+        write_model_directory(model_dir, files)
+        _record_or_remove(warehouse, result)
     result.seconds = time.perf_counter() - clock
     progress(f"stored models and model card in {model_dir}")
     return result

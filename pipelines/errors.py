@@ -6,6 +6,7 @@ errors to exit codes by catching this one light class, without importing any ste
 | exit | class | meaning |
 | --- | --- | --- |
 | 1 | `RepradarError` | a step cannot start or failed, with the reason |
+| 1 | `DiskFull` | no space left on the device; names the path and the space needed |
 | 2 | `UsageError` | a wrong option, path or mapping file |
 | 3 | `InputRejected` | input rejected by validation; nothing changed |
 | 4 | `WarehouseBusy` | another run (or another program) holds the warehouse |
@@ -43,3 +44,8 @@ class WarehouseBusy(RepradarError):
     """Another process holds the warehouse (exit 4)."""
 
     exit_code = EXIT_BUSY
+
+
+class DiskFull(RepradarError):
+    """No space left on the device for what a step writes; says where and how much it
+    needs. Whatever the step had half-written is removed (exit 1)."""

@@ -82,7 +82,12 @@ class StepFailed(RepradarError):
         self.step = step
         self.result = result
         self.exit_code = exit_code
+        self.reason = reason
         super().__init__(f"{step} failed: {reason}")
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        """Unpickled (a Prefect result read back) from its parts, not its message."""
+        return (type(self), (self.step, self.result, self.exit_code, self.reason))
 
 
 def step_note(outcome: object) -> str:
@@ -97,18 +102,24 @@ def step_note(outcome: object) -> str:
 def train_if_due(
     warehouse: Path, retrain_after_days: int, progress: Progress = _quiet
 ) -> TrainResult | Kept:
-    """Train when no model exists or the latest is older than `retrain_after_days`.
-    Raises `TrainingSkipped` when there is nothing to learn from."""
-    from models_ml.score import ScoringError, latest_model_run
+    """Train when no usable model exists (none trained, or the latest run's files are
+    missing or incomplete) or the latest is older than `retrain_after_days`. Raises
+    `TrainingSkipped` when there is nothing to learn from."""
+    from models_ml.score import ScoringError, latest_model_run, unusable_model_run
     from models_ml.train import train
 
     try:
-        trained_at = latest_model_run(warehouse)["trained_at"].to_pydatetime()
+        run = latest_model_run(warehouse)
     except ScoringError:  # no model yet
-        trained_at = None
+        return train(warehouse, progress=progress)
+    unusable = unusable_model_run(warehouse, run)
+    if unusable is not None:
+        progress(f"{unusable}; retraining")
+        return train(warehouse, progress=progress)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    if trained_at is not None and now - trained_at < dt.timedelta(days=retrain_after_days):
-        return Kept((now - trained_at).days)
+    age = now - run["trained_at"].to_pydatetime()
+    if age < dt.timedelta(days=retrain_after_days):
+        return Kept(age.days)
     return train(warehouse, progress=progress)
 
 
@@ -128,7 +139,9 @@ def score_and_build(warehouse: Path, progress: Progress = _quiet) -> ScoreResult
         select=[f"tag:{RISK_SCORES_TAG}"],
     )
     if build.success:
-        record_drift(scores)
+        warning = record_drift(scores)
+        if warning is not None:
+            progress(warning)
     return ScoreResult(scores=scores, build=build)
 
 

@@ -196,4 +196,5 @@ def unalerted(operated: Path, tmp_path: Path) -> Path:
     with duckdb.connect(str(copy)) as con:
         con.execute("DELETE FROM ops.alert_outbox")
         con.execute("DELETE FROM ops.alert_events")
+        con.execute("DELETE FROM ops.alert_deliveries")
     return copy

@@ -24,6 +24,9 @@ from typing import Protocol
 
 from pipelines import settings
 from pipelines.errors import RepradarError
+from pipelines.safe_text import plain
+
+TITLE_LIMIT = 300  # characters of a title or e-mail subject
 
 
 class ChannelConfigError(RepradarError):
@@ -40,6 +43,12 @@ class Message:
     title: str
     body: str  # markdown
     attachment: Path | None = None
+
+    @property
+    def header(self) -> str:
+        """The title as one line of at most TITLE_LIMIT characters: what a subject header,
+        a chat heading or a file name may carry (no CR/LF can inject an e-mail header)."""
+        return plain(self.title, TITLE_LIMIT)
 
 
 class Channel(Protocol):
@@ -61,13 +70,16 @@ class AppriseChannel:
         """`position`: the URL's place in its variable (1, 2, ...), which names the
         channel (`mailto-1`): nothing derived from the URL, which holds the secret."""
         import apprise
+        from apprise.plugins.slack import NotifySlack
 
         _quiet_apprise()
         scheme = url.split("://", 1)[0].lower()
         self.name = f"{scheme}-{position}"
         self._url = url
-        if apprise.Apprise.instantiate(url) is None:
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin is None:
             raise ChannelConfigError(f"not a valid apprise URL (channel {self.name})")
+        self._is_slack = isinstance(plugin, NotifySlack)  # slack:// or a hooks.slack.com URL
 
     def send(self, message: Message) -> None:
         import apprise
@@ -75,14 +87,28 @@ class AppriseChannel:
         _quiet_apprise()
         notifier = apprise.Apprise()  # a fresh one: apprise throttles repeat sends per object
         notifier.add(self._url)
+        body, body_format = self._body(message.body)
         delivered = notifier.notify(
-            title=message.title,
-            body=message.body,  # data values arrive escaped (formatting.md_text)
-            body_format=apprise.NotifyFormat.MARKDOWN,
+            title=message.header,
+            body=body,
+            body_format=body_format,
             attach=str(message.attachment) if message.attachment else None,
         )
         if not delivered:
             raise DeliveryError(f"{self.name} did not accept the message")
+
+    def _body(self, body: str) -> tuple[str, str]:
+        """The body and its format for this channel; data values in it arrive escaped for
+        markdown (`safe_text.markdown`). Slack is given the body as HTML: apprise's
+        markdown path for Slack turns any `!channel>`, `@U1>` or `url|text>` it finds back
+        into a live mention or link, its HTML path escapes text as Slack requires
+        (`&amp; &lt; &gt;`, as `safe_text.slack` does)."""
+        import apprise
+        from apprise.conversion import markdown_to_html
+
+        if self._is_slack:
+            return markdown_to_html(body), apprise.NotifyFormat.HTML
+        return body, apprise.NotifyFormat.MARKDOWN
 
 
 class PrefectBlockChannel:
@@ -101,7 +127,7 @@ class PrefectBlockChannel:
             body = message.body
             if message.attachment:
                 body += f"\n\nAttached file: {message.attachment}"
-            block.notify(body, subject=message.title)
+            block.notify(body, subject=message.header)
         except Exception as error:  # a block raises whatever its service raised
             raise DeliveryError(f"{self.name}: {type(error).__name__}") from error
 
@@ -117,8 +143,8 @@ class FileChannel:
     def send(self, message: Message) -> None:
         """Readable by the owner only: the files name people and their risk."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        slug = re.sub(r"[^a-z0-9]+", "-", message.title.lower()).strip("-")[:60]
-        text = f"# {message.title}\n\n{message.body}\n"
+        slug = re.sub(r"[^a-z0-9]+", "-", message.header.lower()).strip("-")[:60]
+        text = f"# {message.header}\n\n{message.body}\n"
         if message.attachment:
             text += f"\nAttached: [{message.attachment.name}]({message.attachment.resolve()})\n"
         path = self.directory / f"{message.alert_id:05d}-{slug}.md"

@@ -18,12 +18,15 @@ import duckdb
 import pandas as pd
 
 from pipelines.alerts.actions import recommended_actions, team_actions
-from pipelines.formatting import md_text, money, title_text
+from pipelines.formatting import money
+from pipelines.safe_text import markdown, subject
 
 TEAM_EXITS = 2
 ACCOUNTS_TO_HAND_OVER = 3
 BAND_RANK = {"Low": 0, "Medium": 1, "High": 2}
 PRIORITY = {"rep-High": 3, "team": 2, "rep-Medium": 1}
+NAME_LIMIT = 120  # characters of a name, team, account or driver in an alert
+CURRENCY_LIMIT = 8
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def _change_text(rep: pd.Series) -> str:
     if pd.isna(rep["previous_band"]) or pd.isna(rep["probability_change"]):
         return "first scoring"
     points = rep["probability_change"] * 100
-    return f"was {rep['previous_band']} at the last run ({points:+.1f} pts)"
+    return f"was {_name(rep['previous_band'])} at the last run ({points:+.1f} pts)"
 
 
 def accounts_to_hand_over(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -136,7 +139,7 @@ def _account_lines(accounts: pd.DataFrame, currency: str) -> list[str]:
             if on
         ]
         lines.append(
-            f"{number}. {md_text(account.account_name)} ({md_text(account.segment)}"
+            f"{number}. {_name(account.account_name)} ({_name(account.segment)}"
             + (f", {', '.join(flags)}" if flags else "")
             + f"): {money(account.revenue_12m, currency)} in 12 months, "
             f"{account.loss_probability:.0%} likely lost if the rep leaves"
@@ -145,26 +148,37 @@ def _account_lines(accounts: pd.DataFrame, currency: str) -> list[str]:
 
 
 def _name(value: object) -> str:
-    """A name from the data, as markdown text; "n/a" when missing."""
-    return md_text(value) if pd.notna(value) and value != "" else "n/a"
+    """A value from the data (a name, team, account, driver, band) as markdown text, at
+    most NAME_LIMIT characters; "n/a" when missing."""
+    text = markdown(value, NAME_LIMIT) if pd.notna(value) else ""
+    return text or "n/a"
+
+
+def _title_name(value: object) -> str:
+    """A value from the data for a message title (plain, one line, no markup)."""
+    text = subject(value, NAME_LIMIT) if pd.notna(value) else ""
+    return text or "n/a"
 
 
 def compose_rep_alert(
     rep: pd.Series, features: list[str], accounts: pd.DataFrame, currency: str
 ) -> tuple[str, str]:
     """Title and markdown body of one rep's alert; every value from the data is escaped
-    (`md_text`) so a name cannot carry markup, links or images."""
-    drivers = [d for d in (rep["driver_1"], rep["driver_2"], rep["driver_3"]) if pd.notna(d)]
+    (`safe_text.markdown` in the body, `safe_text.subject` in the title) so a name cannot
+    carry markup, links, images, mentions, line breaks or control characters."""
+    drivers = [_name(d) for d in (rep["driver_1"], rep["driver_2"], rep["driver_3"]) if pd.notna(d)]
     key_single = int((accounts["is_key_account"] & accounts["is_single_threaded"]).sum())
     actions = recommended_actions(features, rep["band"], key_single)
     name, team = _name(rep["employee_name"]), _name(rep["team"])
-    title = f"Attrition risk {rep['band']}: {title_text(rep['employee_name'])} " + (
-        f"({title_text(rep['team'])})"
+    band = _name(rep["band"])
+    title = (
+        f"Attrition risk {_title_name(rep['band'])}: {_title_name(rep['employee_name'])} "
+        f"({_title_name(rep['team'])})"
     )
     lines = [
         f"**{name}**, {team}; manager: {_name(rep['manager_name'])}",
         "",
-        f"- Risk of leaving within 3 months: **{rep['probability']:.0%} ({rep['band']})**, "
+        f"- Risk of leaving within 3 months: **{rep['probability']:.0%} ({band})**, "
         f"{_change_text(rep)}",
         f"- Scored on the month ending {rep['month_end']:%d %b %Y}",
         f"- Revenue at risk: **{money(rep['revenue_at_risk'], currency)}** "
@@ -274,14 +288,17 @@ def team_alert_drafts(con: duckdb.DuckDBPyConnection) -> list[AlertDraft]:
         quarter = _quarter_label(team.quarter_start)
         watch = at_risk[at_risk["team"] == team.team]
         lines = [
-            f"**{md_text(team.team)}** lost {int(team.voluntary_exits)} reps who chose to leave in "
+            f"**{_name(team.team)}** lost {int(team.voluntary_exits)} reps who chose to leave in "
             f"{quarter} ({int(team.exits)} exits in all); {int(team.headcount)} reps remain.",
             f"Manager: {_name(managers.get(team.team))}",
             "",
             "When teammates leave, the people who stay are more likely to follow (peer contagion).",
             "",
             "Reps of this team in the High or Medium band now:",
-            *([f"- {row.employee_name} ({row.band})" for row in watch.itertuples()] or ["- none"]),
+            *(
+                [f"- {_name(row.employee_name)} ({_name(row.band)})" for row in watch.itertuples()]
+                or ["- none"]
+            ),
             "",
             "Recommended actions:",
             *[f"- [ ] {action}" for action in team_actions(len(watch))],
@@ -295,8 +312,8 @@ def team_alert_drafts(con: duckdb.DuckDBPyConnection) -> list[AlertDraft]:
                 band=None,
                 priority=PRIORITY["team"],
                 revenue_at_risk=0.0,
-                title=f"Team alert: {title_text(team.team)} lost {int(team.voluntary_exits)} reps "
-                f"in {quarter}",
+                title=f"Team alert: {_title_name(team.team)} lost "
+                f"{int(team.voluntary_exits)} reps in {quarter}",
                 body="\n".join(lines),
             )
         )
@@ -322,4 +339,5 @@ def hr_alert_drafts(warehouse_con: duckdb.DuckDBPyConnection) -> list[AlertDraft
     currency = warehouse_con.execute(
         "SELECT coalesce(mode(currency), '') FROM marts.fct_opportunities"
     ).fetchone()[0]
+    currency = markdown(currency, CURRENCY_LIMIT)
     return rep_alert_drafts(warehouse_con, currency) + team_alert_drafts(warehouse_con)

@@ -1,5 +1,13 @@
 """`repradar alerts send`: record the alerts the latest marts call for, then deliver what
-is due, most urgent first, up to the daily cap. Also delivers a leadership report."""
+is due, most urgent first, up to the daily cap. Also delivers a leadership report.
+
+A crash cannot deliver an alert twice to the same channel: each send sits between a
+committed intent and a delivered mark (`ops.alert_deliveries`), and the next run settles
+the intents a killed run left (`reconcile`). The file outbox can tell whether it holds a
+message (the file appears by an atomic rename), so it is exactly once. E-mail, chat,
+webhooks and Prefect blocks cannot be asked: such a delivery becomes unknown, is
+reported, and is sent again only when asked (`resend_unknown`).
+"""
 
 from __future__ import annotations
 
@@ -24,12 +32,17 @@ from pipelines.alerts.drafts import AlertDraft, hr_alert_drafts, skipped_alerts
 from pipelines.alerts.outbox import (
     OutboxAlert,
     acknowledge,
+    drop_intent,
     due,
     enqueue,
     ensure_outbox,
     list_alerts,
+    mark_delivered,
     mark_failed_attempt,
     mark_sent,
+    mark_unknown,
+    reconcile,
+    record_intent,
     sent_today,
     transaction,
 )
@@ -52,6 +65,8 @@ class DeliveryResult:
     channels: list[str] = field(default_factory=list)
     outbox_directory: Path | None = None
     skipped: list[str] = field(default_factory=list)  # kinds of alert skipped, and why
+    # found after a crash: channels that may have taken the alert, not sent it again
+    unknown: dict[int, list[str]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         lines = [
@@ -66,7 +81,20 @@ class DeliveryResult:
         ]
         if self.outbox_directory is not None:
             lines.append(f"outbox: {self.outbox_directory}")
+        if self.unknown:
+            lines.append(self._unknown_line())
         return lines + self.skipped
+
+    def _unknown_line(self) -> str:
+        alerts = ", ".join(
+            f"#{alert_id} ({', '.join(channels)})" for alert_id, channels in self.unknown.items()
+        )
+        return (
+            f"{len(self.unknown)} alerts may have been delivered already (a run stopped "
+            f"between the send and its record), not sent again: {alerts}; ask the "
+            "recipients, and send them again with `repradar alerts send --resend-unknown` "
+            "only if they did not get them"
+        )
 
 
 def daily_cap() -> int:
@@ -85,7 +113,42 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _deliver_one(alert: OutboxAlert, channels: list[Channel]) -> tuple[set[str], list[str]]:
+def _to_send(alert: OutboxAlert, channels: list[Channel], resend_unknown: bool) -> list[Channel]:
+    """The channels that have not had the alert, nor may have had it (unless asked)."""
+    skip = alert.delivered_to if resend_unknown else alert.delivered_to | alert.unknown
+    return [channel for channel in channels if channel.name not in skip]
+
+
+def _send(
+    con: duckdb.DuckDBPyConnection,
+    alert_id: int,
+    channel: Channel,
+    message: Message,
+    now: dt.datetime,
+) -> str | None:
+    """Send one message between its committed intent and its delivered mark, the only
+    window in which a crash leaves the delivery unknown; the error if the channel
+    refused it (then nothing was delivered and the intent is dropped)."""
+    record_intent(con, alert_id, channel.name, now)
+    try:
+        channel.send(message)
+    except DeliveryError as error:
+        drop_intent(con, alert_id, channel.name)
+        return str(error)
+    except OSError as error:  # the file outbox (a full disk, no permission)
+        drop_intent(con, alert_id, channel.name)
+        return f"{channel.name}: {type(error).__name__}"
+    mark_delivered(con, alert_id, channel.name, now)
+    return None
+
+
+def _deliver_one(
+    con: duckdb.DuckDBPyConnection,
+    alert: OutboxAlert,
+    channels: list[Channel],
+    now: dt.datetime,
+    resend_unknown: bool,
+) -> tuple[set[str], list[str]]:
     """Send to every channel that has not had it yet; the channels that took it, and the
     errors of those that did not."""
     delivered, errors = set(alert.delivered_to), []
@@ -95,17 +158,52 @@ def _deliver_one(alert: OutboxAlert, channels: list[Channel]) -> tuple[set[str],
         body=alert.body + ack_footer(alert.alert_id) if alert.audience == "hr" else alert.body,
         attachment=Path(alert.attachment) if alert.attachment else None,
     )
-    for channel in channels:
-        if channel.name in delivered:
-            continue
-        try:
-            channel.send(message)
+    for channel in _to_send(alert, channels, resend_unknown):
+        error = _send(con, alert.alert_id, channel, message, now)
+        if error is None:
             delivered.add(channel.name)
-        except DeliveryError as error:
-            errors.append(str(error))
-        except OSError as error:  # the file outbox (a full disk, no permission)
-            errors.append(f"{channel.name}: {type(error).__name__}")
+        else:
+            errors.append(error)
     return delivered, errors
+
+
+def _file_written(directory: Path, alert_id: int) -> bool:
+    """The file outbox holds the alert: its file only appears by a rename of a complete
+    one (`FileChannel.send`, `<alert id>-<slug>.md`)."""
+    return any(directory.glob(f"{alert_id:05d}-*.md"))
+
+
+def _took_it(channels: list[Channel]) -> Callable[[int, str], bool | None]:
+    """Whether a channel holds an alert: known for the file outbox, unknown (None) for
+    every other channel, which cannot be asked."""
+    files = {
+        channel.name: channel.directory for channel in channels if isinstance(channel, FileChannel)
+    }
+
+    def took_it(alert_id: int, channel: str) -> bool | None:
+        return _file_written(files[channel], alert_id) if channel in files else None
+
+    return took_it
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    alert: OutboxAlert,
+    delivered: set[str],
+    errors: list[str],
+    now: dt.datetime,
+    result: DeliveryResult,
+) -> None:
+    """Record how the alert's delivery ended: retried, unknown somewhere, or sent."""
+    unknown = set(alert.unknown) - delivered
+    if errors:
+        mark_failed_attempt(con, alert, delivered, "; ".join(errors), now)
+        result.failed.append(alert.alert_id)
+    elif unknown:
+        mark_unknown(con, alert, delivered, unknown, now)
+    else:
+        mark_sent(con, alert, delivered, now)
+        result.sent.append(alert.alert_id)
 
 
 def deliver(
@@ -115,21 +213,23 @@ def deliver(
     now: dt.datetime,
     cap: int | None,
     result: DeliveryResult,
+    resend_unknown: bool = False,
 ) -> None:
-    """Send the due alerts of `audience`, at most `cap` a day (None: no cap)."""
-    waiting = due(con, audience, now)
+    """Settle what a killed run left, then send the due alerts of `audience`, at most
+    `cap` a day (None: no cap); with `resend_unknown`, also to the channels that may
+    have had them already."""
+    result.unknown.update(reconcile(con, audience, _took_it(channels), now))
+    waiting = due(con, audience, now, resend_unknown)
+    for alert in [a for a in waiting if not _to_send(a, channels, resend_unknown)]:
+        _finish(con, alert, set(alert.delivered_to), [], now, result)  # nothing left to send
+    waiting = [a for a in waiting if _to_send(a, channels, resend_unknown)]
     if cap is not None:
         budget = max(0, cap - sent_today(con, audience, now))
         result.deferred += max(0, len(waiting) - budget)
         waiting = waiting[:budget]
     for alert in waiting:
-        delivered, errors = _deliver_one(alert, channels)
-        if errors:
-            mark_failed_attempt(con, alert, delivered, "; ".join(errors), now)
-            result.failed.append(alert.alert_id)
-        else:
-            mark_sent(con, alert, delivered, now)
-            result.sent.append(alert.alert_id)
+        delivered, errors = _deliver_one(con, alert, channels, now, resend_unknown)
+        _finish(con, alert, delivered, errors, now, result)
 
 
 def _record(
@@ -166,12 +266,14 @@ def send_alerts(
     cap: int | None = None,
     channels: list[Channel] | None = None,
     progress: Progress | None = None,
+    resend_unknown: bool = False,
 ) -> DeliveryResult:
     """Record new HR alerts (deduplicated per risk episode) and deliver the due ones.
 
     `channels` overrides the configured ones (the demo uses its file outbox only). The
     alerts are recorded before the channels are even read, so a broken channel setting
-    loses nothing: the alerts wait in the outbox for the next run.
+    loses nothing: the alerts wait in the outbox for the next run. `resend_unknown`:
+    a person has checked that the alerts a crash left unknown did not arrive; send them.
     """
     if not warehouse.exists():
         raise AlertsError(f"{warehouse} does not exist; run `repradar ingest` first")
@@ -186,7 +288,8 @@ def send_alerts(
         configured, result = _channels_and_result(warehouse, "hr", channels)
         result.created = created
         result.skipped = skipped_alerts(con)
-        deliver(con, "hr", configured, now, daily_cap() if cap is None else cap, result)
+        limit = daily_cap() if cap is None else cap
+        deliver(con, "hr", configured, now, limit, result, resend_unknown)
         con.execute("CHECKPOINT")
     return result
 

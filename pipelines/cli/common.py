@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pipelines.errors import RepradarError
+from pipelines.errors import EXIT_FAILURE, RepradarError
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import State
@@ -92,7 +92,8 @@ def check_mapping(mapping: str | None) -> None:
 @contextlib.contextmanager
 def errors_exit() -> Iterator[None]:
     """A domain error ends the command with its exit code and its message (busy 4,
-    rejected 3, usage 2, anything else 1); a missing file exits 1 with its message."""
+    rejected 3, usage 2, anything else 1); a missing file exits 1 with its message, and
+    so does a full disk that no step reported as `DiskFull` itself."""
     try:
         yield
     except RepradarError as error:
@@ -100,7 +101,14 @@ def errors_exit() -> Iterator[None]:
         raise typer.Exit(error.exit_code) from error
     except FileNotFoundError as error:
         say(f"error: {error}")
-        raise typer.Exit(1) from error
+        raise typer.Exit(EXIT_FAILURE) from error
+    except Exception as error:
+        from pipelines.warehouse import is_disk_full, unexpected_disk_full  # errors only
+
+        if not is_disk_full(error):
+            raise
+        say(f"error: {unexpected_disk_full(error)}")
+        raise typer.Exit(EXIT_FAILURE) from error
 
 
 def flow_result(state: State, expected_failure: type[Exception]) -> Any:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipelines.cli.common import echo_lines, say
+from pipelines.safe_text import terminal
 
 if TYPE_CHECKING:
     from models_ml.score import Scores
@@ -83,7 +84,8 @@ def print_scores(scores: Scores, warehouse: Path) -> None:
         "Risk by team (marts.mart_risk_by_team; teams under 5 reps suppressed, and the "
         "next-smallest with them):"
     )
-    echo_lines(format_risk_by_team(risk_by_team(warehouse)), "  ")
+    lines = format_risk_by_team(risk_by_team(warehouse))  # team names come from the data
+    echo_lines([terminal(line) for line in lines], "  ")
     typer.echo(
         "Names, drivers and the handover worklist (HR only): restricted.mart_rep_risk, "
         "restricted.mart_handover_worklist"

@@ -24,6 +24,10 @@ class IngestRejected(Exception):
         self.result = result
         super().__init__("; ".join(str(r) for r in result.rejections))
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        """Unpickled (a Prefect result read back) from its result, not its message."""
+        return (type(self), (self.result,))
+
 
 @task(name="validate-and-load")
 def validate_and_load(request: IngestRequest) -> IngestResult:

@@ -25,6 +25,10 @@ class ScoreFailed(Exception):
         self.result = result
         super().__init__("; ".join(result.build.problems()) or "risk mart build failed")
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        """Unpickled (a Prefect result read back) from its result, not its message."""
+        return (type(self), (self.result,))
+
 
 def skipped_artifact(key: str, skipped: Skipped) -> None:
     """Log the skip and publish it as the step's artifact (the reason names no one)."""

@@ -47,9 +47,18 @@ def build_report_task(warehouse: Path, out: Path | None) -> ReportResult:
 
 @task(name="send-alerts", **BUSY_RETRIES)
 def send_alerts_task(
-    warehouse: Path, cap: int | None = None, channels: list[Channel] | None = None
+    warehouse: Path,
+    cap: int | None = None,
+    channels: list[Channel] | None = None,
+    resend_unknown: bool = False,
 ) -> DeliveryResult:
-    return send_alerts(warehouse, cap=cap, channels=channels, progress=get_run_logger().info)
+    return send_alerts(
+        warehouse,
+        cap=cap,
+        channels=channels,
+        progress=get_run_logger().info,
+        resend_unknown=resend_unknown,
+    )
 
 
 @task(name="deliver-report", **BUSY_RETRIES)
@@ -119,11 +128,14 @@ def report_flow(warehouse: str | None = None, out: str | None = None) -> ReportR
 
 
 @flow(name="alerts")
-def alerts_flow(warehouse: str | None = None, cap: int | None = None) -> DeliveryResult:
+def alerts_flow(
+    warehouse: str | None = None, cap: int | None = None, resend_unknown: bool = False
+) -> DeliveryResult:
     """Record new HR alerts and deliver the due ones, failed ones included once their
-    backoff has passed (at most `cap` a day; default $REPRADAR_ALERT_DAILY_CAP or 20)."""
+    backoff has passed (at most `cap` a day; default $REPRADAR_ALERT_DAILY_CAP or 20).
+    `resend_unknown`: send again what a stopped run left unknown (checked by a person)."""
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
-    result = send_alerts_task(path, cap)
+    result = send_alerts_task(path, cap, resend_unknown=resend_unknown)
     _alerts_artifact(result, "alerts-summary")
     return result
 

@@ -24,6 +24,10 @@ class TransformFailed(Exception):
         self.result = result
         super().__init__("; ".join(result.problems()) or "dbt build failed")
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        """Unpickled (a Prefect result read back) from its result, not its message."""
+        return (type(self), (self.result,))
+
 
 @task(name="dbt-build")
 def dbt_build(warehouse: Path, target: str) -> TransformResult:

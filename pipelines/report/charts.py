@@ -13,9 +13,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from pipelines.report.data import ReportData
+from pipelines.safe_text import table_cell
 
 BLUE, GREY, RED, AMBER = "#2f5d8a", "#9aa5b1", "#c0392b", "#e0a526"
 SIZE = (7.0, 2.8)
+LABEL_LIMIT = 40  # characters of a label from the data (a funnel stage)
 
 
 def _png(figure: Figure) -> bytes:
@@ -24,6 +26,12 @@ def _png(figure: Figure) -> bytes:
     figure.savefig(buffer, format="png", dpi=150)
     plt.close(figure)
     return buffer.getvalue()
+
+
+def _label(text: object) -> str:
+    """A label from the data for a chart: plain, at most LABEL_LIMIT characters, with `$`
+    escaped so matplotlib does not parse it as mathtext (which can fail on any input)."""
+    return table_cell(text, LABEL_LIMIT).replace("$", r"\$")
 
 
 def _axes(title: str):
@@ -38,7 +46,8 @@ def funnel_chart(data: ReportData) -> bytes:
     figure, axes = _axes("Stage conversion, opportunities created in the last 12 months")
     funnel = data.funnel.dropna(subset=["conversion_rate"])
     colours = [RED if s == data.biggest_drop_stage else BLUE for s in funnel["stage_name"]]
-    bars = axes.barh(funnel["stage_name"], funnel["conversion_rate"], color=colours)
+    labels = [_label(stage) for stage in funnel["stage_name"]]
+    bars = axes.barh(labels, funnel["conversion_rate"], color=colours)
     axes.invert_yaxis()
     axes.xaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_xlim(0, 1)

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipelines.formatting import md_text, money
+from pipelines.formatting import money
 from pipelines.report.data import MIN_GROUP, Kpi, ReportData
+from pipelines.safe_text import markdown, table_cell
 
 SECTION_TITLES = (
     "Headline KPIs",
@@ -34,6 +35,8 @@ MISSING_SOURCE = {
 
 @dataclass
 class Table:
+    """Headers and rows of text; values from the data arrive as `safe_text.table_cell`."""
+
     headers: list[str]
     rows: list[list[str]]
     tones: list[str] = field(default_factory=list)  # per row: "", "good", "bad", "muted"
@@ -86,7 +89,7 @@ def leadership_actions(data: ReportData) -> list[str]:
     if data.biggest_drop_stage is not None:
         row = data.funnel.set_index("stage_name").loc[data.biggest_drop_stage]
         actions.append(
-            f"The funnel loses most deals at {data.biggest_drop_stage} (only "
+            f"The funnel loses most deals at {table_cell(data.biggest_drop_stage)} (only "
             f"{row['conversion_rate']:.0%} advance): review qualification and coaching there."
         )
     if not data.key_accounts.empty:
@@ -163,16 +166,17 @@ def _funnel(data: ReportData) -> Section:
         return unavailable
     rows = [
         [
-            str(r.stage_name),
+            table_cell(r.stage_name),
             f"{int(r.entered):,}",
             f"{int(r.advanced):,}",
             _percent(r.conversion_rate),
         ]
         for r in data.funnel.itertuples()
     ]
-    tones = ["bad" if r[0] == data.biggest_drop_stage else "" for r in rows]
+    drop = table_cell(data.biggest_drop_stage) if data.biggest_drop_stage else None
+    tones = ["bad" if r[0] == drop else "" for r in rows]
     lead = (
-        f"The biggest drop is at {data.biggest_drop_stage}."
+        f"The biggest drop is at {drop}."
         if data.biggest_drop_stage
         else "No opportunities were created in the last 12 months."
     )
@@ -251,7 +255,7 @@ def _exit_reasons(data: ReportData) -> Section:
     if (unavailable := _unavailable(data, SECTION_TITLES[6], "hr")) is not None:
         return unavailable
     rows = [
-        [str(r.exit_reason), str(int(r.exits)), str(int(r.voluntary)), str(int(r.regretted))]
+        [table_cell(r.exit_reason), str(int(r.exits)), str(int(r.voluntary)), str(int(r.regretted))]
         for r in data.exit_reasons.itertuples()
     ]
     lead = (
@@ -275,12 +279,12 @@ def _risk(data: ReportData) -> Section:
     rows, tones = [], []
     for r in risk.itertuples():
         if r.is_suppressed:
-            rows.append([str(r.team), "suppressed", "", "", ""])
+            rows.append([table_cell(r.team), "suppressed", "", "", ""])
             tones.append("muted")
             continue
         rows.append(
             [
-                str(r.team),
+                table_cell(r.team),
                 str(int(r.reps)),
                 f"{int(r.high_risk_reps)} / {int(r.medium_risk_reps)}",
                 f"{r.expected_exits_3m:.1f}",
@@ -311,9 +315,9 @@ def _key_accounts(data: ReportData) -> Section:
         return unavailable
     rows = [
         [
-            str(r.account_name),
-            str(r.segment),
-            str(r.team),
+            table_cell(r.account_name),
+            table_cell(r.segment),
+            table_cell(r.team),
             money(r.trailing_12m_revenue, data.currency),
             "n/a" if pd.isna(r.days_since_last_touch) else f"{int(r.days_since_last_touch)}",
             _percent(r.documentation_completeness),
@@ -362,16 +366,16 @@ def report_content(data: ReportData) -> ReportContent:
 
 def summary_markdown(content: ReportContent) -> str:
     """The headline table and the actions as markdown (the Prefect artifact and the body
-    of the weekly message). Every cell is escaped (`md_text`) so data cannot inject
-    markup into the Prefect UI or an e-mail."""
+    of the weekly message). Every cell is escaped (`safe_text.markdown`) so data cannot
+    inject markup into the Prefect UI or an e-mail."""
 
     kpis = sections_by_title(content)[SECTION_TITLES[0]].table
     lines = [f"# {content.title}", "", content.subtitle, ""]
-    lines += ["| " + " | ".join(md_text(h) for h in kpis.headers) + " |"]
+    lines += ["| " + " | ".join(markdown(h) for h in kpis.headers) + " |"]
     lines += ["|" + "---|" * len(kpis.headers)]
-    lines += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in kpis.rows]
+    lines += ["| " + " | ".join(markdown(c) for c in row) + " |" for row in kpis.rows]
     actions = sections_by_title(content)[SECTION_TITLES[9]].bullets
-    lines += ["", "## Recommended actions", ""] + [f"- {md_text(a)}" for a in actions]
+    lines += ["", "## Recommended actions", ""] + [f"- {markdown(a)}" for a in actions]
     return "\n".join(lines)
 
 

@@ -17,8 +17,10 @@ import duckdb
 import pandas as pd
 
 from pipelines.errors import RepradarError
+from pipelines.safe_text import plain
 
 MIN_GROUP = 5
+CURRENCY_LIMIT = 8  # characters of the currency code, as written in amounts
 PERIOD_MONTHS = 3  # the report compares the last 3 complete months with the 3 before
 TREND_MONTHS = 24
 OTHER_REASONS = f"Other reasons (fewer than {MIN_GROUP} exits each)"
@@ -317,8 +319,11 @@ def read_report_data(warehouse: Path) -> ReportData:
             sources=sources,
             current=current,
             prior=prior,
-            currency=con.execute("SELECT mode(currency) FROM marts.fct_opportunities").fetchone()[0]
-            or "",
+            currency=plain(
+                con.execute("SELECT mode(currency) FROM marts.fct_opportunities").fetchone()[0]
+                or "",
+                CURRENCY_LIMIT,
+            ),
             kpis=_kpis(con, current, prior, sources),
             funnel=funnel,
             biggest_drop_stage=_biggest_drop(funnel),

@@ -2,7 +2,9 @@
 
 HTML: a Jinja2 template with autoescaping on, charts embedded as data: URIs, print CSS.
 PDF: ReportLab; every string goes through `escape` because ReportLab paragraphs parse
-their text as markup.
+their text as markup, and is plain text (`safe_text`) with table cells capped in length,
+so no control character reaches the PDF and no name can make a row taller than a page
+(ReportLab's LayoutError).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from reportlab.platypus import (
 from reportlab.platypus import Table as PdfTable
 
 from pipelines.report.content import ReportContent, Section, Table
+from pipelines.safe_text import plain, table_cell
 
+PARAGRAPH_LIMIT = 2000  # characters of one PDF paragraph (a lead, a bullet)
 TONE_COLOURS = {
     "good": colors.HexColor("#1e7b34"),
     "bad": colors.HexColor("#c0392b"),
@@ -52,6 +56,16 @@ def render_html(content: ReportContent, charts: dict[str, bytes], generated_at: 
     )
 
 
+def _text(text: str) -> str:
+    """Text of a PDF paragraph: plain, at most PARAGRAPH_LIMIT characters, as markup."""
+    return escape(plain(text, PARAGRAPH_LIMIT))
+
+
+def _cell(text: str) -> str:
+    """Text of a PDF table cell: `safe_text.table_cell`, as markup."""
+    return escape(table_cell(text))
+
+
 def _styles() -> dict[str, ParagraphStyle]:
     sheet = getSampleStyleSheet()
     return {
@@ -67,8 +81,8 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _pdf_table(table: Table, styles: dict[str, ParagraphStyle], width: float) -> PdfTable:
-    cells = [[Paragraph(f"<b>{escape(h)}</b>", styles["cell"]) for h in table.headers]]
-    cells += [[Paragraph(escape(cell), styles["cell"]) for cell in row] for row in table.rows]
+    cells = [[Paragraph(f"<b>{_text(h)}</b>", styles["cell"]) for h in table.headers]]
+    cells += [[Paragraph(_cell(cell), styles["cell"]) for cell in row] for row in table.rows]
     first = width * 0.34
     rest = (width - first) / max(1, len(table.headers) - 1)
     drawn = PdfTable(cells, colWidths=[first] + [rest] * (len(table.headers) - 1), repeatRows=1)
@@ -88,8 +102,8 @@ def _pdf_section(
     section: Section, charts: dict[str, bytes], styles: dict[str, ParagraphStyle], width: float
 ) -> list:
     parts: list = [
-        Paragraph(escape(section.title), styles["heading"]),
-        Paragraph(escape(section.lead), styles["body"]),
+        Paragraph(_text(section.title), styles["heading"]),
+        Paragraph(_text(section.lead), styles["body"]),
     ]
     if section.chart:
         parts.append(Image(io.BytesIO(charts[section.chart]), width=width, height=width * 0.4))
@@ -98,7 +112,7 @@ def _pdf_section(
     if section.bullets:
         parts.append(
             ListFlowable(
-                [ListItem(Paragraph(escape(b), styles["body"])) for b in section.bullets],
+                [ListItem(Paragraph(_text(b), styles["body"])) for b in section.bullets],
                 bulletType="bullet",
             )
         )
@@ -120,15 +134,15 @@ def render_pdf(
         author="repradar",
     )
     story: list = [
-        Paragraph(escape(content.title), styles["title"]),
-        Paragraph(escape(content.subtitle), styles["subtitle"]),
+        Paragraph(_text(content.title), styles["title"]),
+        Paragraph(_text(content.subtitle), styles["subtitle"]),
         Spacer(1, 4 * mm),
     ]
     for section in content.sections:
         story += _pdf_section(section, charts, styles, document.width)
     story.append(
         Paragraph(
-            escape(f"{content.footnote} Generated {generated_at:%Y-%m-%d %H:%M} UTC by repradar."),
+            _text(f"{content.footnote} Generated {generated_at:%Y-%m-%d %H:%M} UTC by repradar."),
             styles["note"],
         )
     )

@@ -1,21 +1,37 @@
 """`repradar transform` on DuckDB: dbt build on a copy of the warehouse, swapped in only
-when every model and test passed, so a failed run leaves the last good marts in place."""
+when every model and test passed, so a failed run leaves the last good marts in place.
+
+The copy (`scratch_copy_path`) is removed on every way out: a success (renamed over the
+warehouse, keeping its permissions), a failed build, an error, and a killed run (the next
+writer removes it when it takes the lock). A full disk, before or during the build, ends
+in one `DiskFull` message naming the directory and the space a build needs.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import shutil
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from pipelines import settings
-from pipelines.errors import RepradarError
+from pipelines.errors import DiskFull, RepradarError
 from pipelines.transform.dbt_invoke import DbtOutcome, NodeOutcome, Progress, invoke
 from pipelines.warehouse import (
     checkpoint,
     connect_for_writing,
+    disk_full,
+    free_space,
+    fsync_directory,
+    is_disk_full,
+    mentions_disk_full,
     new_run_id,
     read_only,
     remove_database,
@@ -30,6 +46,7 @@ RUNS_TABLE = """CREATE TABLE IF NOT EXISTS ops.transform_runs (run_id VARCHAR,
 
 RISK_SCORES_TAG = "risk_scores"  # models over the ml schema, built once scores exist
 Prepare = Callable[[Path], None]
+COPY_CHUNK = 16 * 1024 * 1024
 
 
 class TransformError(RepradarError):
@@ -139,6 +156,89 @@ def _log_run(warehouse: Path, result: TransformResult, started: dt.datetime) -> 
         con.close()
 
 
+def no_room_to_build(warehouse: Path) -> DiskFull:
+    """The full-disk error of a build: it needs the size of the warehouse for its copy."""
+    return disk_full(
+        warehouse.parent,
+        warehouse.stat().st_size,
+        f"a build (a scratch copy of {warehouse.name}, the size of the warehouse, plus "
+        "room for the tables it rebuilds)",
+    )
+
+
+def copy_for_build(warehouse: Path, scratch: Path) -> None:
+    """Copy the warehouse to `scratch` with its permissions and owner, so they survive
+    the rename over it; DiskFull, before anything is written, when the copy cannot fit."""
+    status = warehouse.stat()
+    if free_space(warehouse.parent) < status.st_size:
+        raise no_room_to_build(warehouse)
+    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as target, warehouse.open("rb") as source:
+        os.fchmod(target.fileno(), stat.S_IMODE(status.st_mode))
+        with contextlib.suppress(PermissionError):  # only root can give a file away
+            os.fchown(target.fileno(), status.st_uid, status.st_gid)
+        shutil.copyfileobj(source, target, COPY_CHUNK)
+
+
+def ran_out_of_space(result: TransformResult) -> bool:
+    """dbt stopped, or a model failed, because the disk was full."""
+    messages = [result.error or "", *(node.message for node in result.failed_nodes)]
+    return any(mentions_disk_full(message) for message in messages)
+
+
+def record_failure(
+    warehouse: Path, result: TransformResult, started: dt.datetime, progress: Progress | None
+) -> None:
+    """Log a failed build in the warehouse's ops.transform_runs. Not being able to log it
+    (a full disk, another program holding the file) is a warning, never a second error
+    that hides the build's own."""
+    try:
+        _log_run(warehouse, result, started)
+    except (duckdb.Error, OSError, RepradarError) as error:
+        if progress is not None:
+            progress(
+                "warning: the failed build is not recorded in ops.transform_runs "
+                f"({str(error).splitlines()[0]})"
+            )
+
+
+def _build_on_copy(
+    warehouse: Path,
+    scratch: Path,
+    result_of: Callable[[DbtOutcome], TransformResult],
+    *,
+    variables: str | None,
+    progress: Progress | None,
+    prepare: Prepare | None,
+    select: list[str] | None,
+    started: dt.datetime,
+) -> TransformResult:
+    """Build on `scratch` and rename it over the warehouse when everything passed; the
+    copy is gone when this returns or raises."""
+    try:
+        checkpoint(warehouse)
+        copy_for_build(warehouse, scratch)
+        if prepare is not None:
+            prepare(scratch)
+        result = result_of(
+            invoke(
+                ["build", *selection(select)],
+                target="duckdb",
+                work_dir=work_directory(warehouse),
+                environment={settings.WAREHOUSE.name: str(scratch.resolve())},
+                variables=variables,
+                progress=progress,
+            )
+        )
+        if result.success:
+            _log_run(scratch, result, started)
+            scratch.replace(warehouse)
+            fsync_directory(warehouse.parent)
+        return result
+    finally:
+        remove_database(scratch)
+
+
 def build_duckdb(
     warehouse: Path,
     *,
@@ -151,41 +251,42 @@ def build_duckdb(
 
     `prepare` writes into the copy before dbt runs (the scoring step puts its ml tables
     there), so its writes land together with the marts built from them, or not at all.
-    `select` limits the build to some nodes (dbt selection syntax).
+    `select` limits the build to some nodes (dbt selection syntax). Raises DiskFull when
+    the disk cannot hold the build (the failed run is recorded when there is room).
     """
     check_raw_data(warehouse)
     run_id = new_run_id()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     clock = time.perf_counter()
-    with writer_lock(warehouse):
-        checkpoint(warehouse)
-        scratch = scratch_copy_path(warehouse)
-        remove_database(scratch)
-        shutil.copyfile(warehouse, scratch)
+
+    def result_of(outcome: DbtOutcome) -> TransformResult:
+        return TransformResult.from_outcome(
+            outcome,
+            run_id=run_id,
+            target="duckdb",
+            warehouse=warehouse,
+            seconds=time.perf_counter() - clock,
+        )
+
+    with writer_lock(warehouse):  # which removes a copy a killed build left
         try:
-            if prepare is not None:
-                prepare(scratch)
-            outcome: DbtOutcome = invoke(
-                ["build", *selection(select)],
-                target="duckdb",
-                work_dir=work_directory(warehouse),
-                environment={settings.WAREHOUSE.name: str(scratch.resolve())},
+            result = _build_on_copy(
+                warehouse,
+                scratch_copy_path(warehouse),
+                result_of,
                 variables=variables,
                 progress=progress,
+                prepare=prepare,
+                select=select,
+                started=started,
             )
-            result = TransformResult.from_outcome(
-                outcome,
-                run_id=run_id,
-                target="duckdb",
-                warehouse=warehouse,
-                seconds=time.perf_counter() - clock,
-            )
-            if result.success:
-                _log_run(scratch, result, started)
-                scratch.replace(warehouse)
-            else:
-                _log_run(warehouse, result, started)
-        finally:
-            remove_database(scratch)
+        except (OSError, duckdb.Error) as error:
+            if is_disk_full(error):
+                raise no_room_to_build(warehouse) from error
+            raise
+        if not result.success:
+            record_failure(warehouse, result, started, progress)
+            if ran_out_of_space(result):
+                raise no_room_to_build(warehouse)
     result.seconds = time.perf_counter() - clock
     return result

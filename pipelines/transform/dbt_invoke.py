@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -55,6 +56,30 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+DBT_CONSOLE_LOGGER = "stdout_log"  # the Python logger dbt's console lines go through
+
+
+def _is_not_a_traceback(record: logging.LogRecord) -> bool:
+    return "Traceback (most recent call last)" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _no_tracebacks_on_console() -> Iterator[None]:
+    """Keep stack traces off the console while dbt runs: dbt prints one for an error it
+    did not expect (a full disk), and Python's logging one per line of a log file that
+    cannot be written. The outcome carries the error in one line; dbt.log keeps the
+    stack trace when it can be written."""
+    console = logging.getLogger(DBT_CONSOLE_LOGGER)
+    saved = logging.raiseExceptions
+    logging.raiseExceptions = False
+    console.addFilter(_is_not_a_traceback)
+    try:
+        yield
+    finally:
+        console.removeFilter(_is_not_a_traceback)
+        logging.raiseExceptions = saved
 
 
 def _progress_callback(progress: Progress) -> Callable[[object], None]:
@@ -125,7 +150,7 @@ def invoke(
     if variables:
         command += ["--vars", variables]
     callbacks = [_progress_callback(progress)] if progress else []
-    with _environment(environment):
+    with _environment(environment), _no_tracebacks_on_console():
         try:
             result = dbtRunner(callbacks=callbacks).invoke(command)
         finally:

@@ -11,6 +11,7 @@ import duckdb
 
 from pipelines.errors import WarehouseBusy
 from pipelines.warehouse.lock import writer_lock
+from pipelines.warehouse.space import is_disk_full
 
 
 def connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
@@ -47,3 +48,14 @@ def checkpoint(path: Path) -> None:
         con.execute("CHECKPOINT")
     finally:
         con.close()
+
+
+def checkpoint_committed(con: duckdb.DuckDBPyConnection) -> None:
+    """CHECKPOINT after a COMMIT. On a full disk the committed rows stay in the
+    write-ahead log, which the next connection replays: what was committed stands, so
+    this returns quietly (any other error is raised)."""
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error as error:
+        if not is_disk_full(error):
+            raise

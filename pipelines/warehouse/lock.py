@@ -8,8 +8,20 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from pipelines.errors import WarehouseBusy
+from pipelines.warehouse.paths import remove_database, scratch_copy_path
+
+
+def _note_holder(lock: IO[str], holder: str) -> None:
+    """Write who holds the lock into the lock file, for the message of a run that finds it
+    taken. A courtesy: a full disk must not stop the run here."""
+    with contextlib.suppress(OSError):
+        lock.seek(0)
+        lock.truncate()
+        lock.write(holder)
+        lock.flush()
 
 
 @contextlib.contextmanager
@@ -17,7 +29,9 @@ def writer_lock(path: Path) -> Iterator[None]:
     """Hold the warehouse's writer lock (`<warehouse>.lock`); WarehouseBusy if taken.
 
     Every repradar step that writes the warehouse (ingest, transform, train, score,
-    alerts) takes it, so two runs never write the same file at once.
+    alerts) takes it, so two runs never write the same file at once. Only the holder
+    makes a scratch copy of the warehouse (`scratch_copy_path`), so one found when the
+    lock is taken was left by a run that was killed: it is removed, freeing its space.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
@@ -31,12 +45,11 @@ def writer_lock(path: Path) -> Iterator[None]:
                 f"another repradar run is writing {path} ({holder}); wait for it to "
                 "finish, then run again"
             ) from error
-        lock.seek(0)
-        lock.truncate()
-        lock.write(f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC")
-        lock.flush()
+        remove_database(scratch_copy_path(path))
+        _note_holder(
+            lock, f"pid {os.getpid()}, started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+        )
         try:
             yield
         finally:
-            lock.seek(0)
-            lock.truncate()
+            _note_holder(lock, "")
