@@ -29,10 +29,10 @@ from pipelines.transform import build
 from pipelines.transform.build import TransformResult, build_duckdb
 from pipelines.warehouse import human_size, scratch_copy_path, writer_lock
 from tests.conftest import REPO
+from tests.disk import MiB, mounted_tmpfs, take_free_space
 from tests.marts import query, table_fingerprint
 
 DISK_MIB = 80  # holds the daily-run warehouse (~30 MiB), its models and the filler
-MiB = 1024 * 1024
 KILLED = -signal.SIGKILL
 KILL = "os.kill(os.getpid(), signal.SIGKILL)"
 CRASH_PRELUDE = "import os, signal, sys\nfrom pathlib import Path\n"
@@ -99,31 +99,11 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
 
-def fill(disk: Path, leave: int) -> None:
-    """Take every free byte of `disk` but `leave`."""
-    remaining = shutil.disk_usage(disk).free - leave
-    with (disk / "filler").open("wb") as filler:
-        while remaining > 0:
-            filler.write(bytes(min(remaining, MiB)))
-            remaining -= MiB
-
-
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[Path]:
-    """An empty tmpfs of DISK_MIB MiB, to fill; skipped where mounting is not permitted."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_MIB}m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs to fill: {mounted.stderr.strip()}")
-    try:
+    """An empty tmpfs of DISK_MIB MiB, to fill."""
+    with mounted_tmpfs(tmp_path / "disk", DISK_MIB) as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
 
 
 @pytest.fixture
@@ -260,7 +240,7 @@ def no_room_message(disk: Path, size: int) -> str:
 def test_transform_on_a_full_disk_says_where_and_how_much_space_it_needs(on_disk: Path) -> None:
     disk, size = on_disk.parent, on_disk.stat().st_size
     marts = table_fingerprint(on_disk, "marts")
-    fill(disk, leave=MiB)
+    take_free_space(disk, leave=MiB)
     result = invoke("transform", "--warehouse", str(on_disk))
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
@@ -274,7 +254,7 @@ def test_a_build_that_fills_the_disk_midway_removes_its_copy_and_records_the_fai
     on_disk: Path,
 ) -> None:
     disk, size = on_disk.parent, on_disk.stat().st_size
-    fill(disk, leave=size + MiB)  # room for the copy, not for what dbt writes next to it
+    take_free_space(disk, leave=size + MiB)  # room for the copy, not for what dbt writes next to it
     result = invoke("transform", "--warehouse", str(on_disk))
     assert result.exit_code == 1
     assert no_room_message(disk, size) in result.stderr
@@ -288,7 +268,7 @@ def test_a_build_that_fills_the_disk_midway_removes_its_copy_and_records_the_fai
 def test_score_on_a_full_disk_writes_no_scores_and_leaves_no_copy(on_disk: Path) -> None:
     disk, size = on_disk.parent, on_disk.stat().st_size
     scorings = query(on_disk, "SELECT count(*) AS n FROM ml.score_runs")["n"].iloc[0]
-    fill(disk, leave=MiB)
+    take_free_space(disk, leave=MiB)
     result = invoke("score", "--warehouse", str(on_disk))
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith(no_room_message(disk, size))
@@ -299,7 +279,7 @@ def test_score_on_a_full_disk_writes_no_scores_and_leaves_no_copy(on_disk: Path)
 def test_train_on_a_full_disk_leaves_no_model_directory_and_no_run(on_disk: Path) -> None:
     models = on_disk.parent / "models"
     before, listing = run_ids(on_disk), entries(models)
-    fill(on_disk.parent, leave=64 * 1024)
+    take_free_space(on_disk.parent, leave=64 * 1024)
     result = invoke("train", "--warehouse", str(on_disk))
     assert result.exit_code == 1
     message = result.stderr.splitlines()[-1]
@@ -315,7 +295,8 @@ def test_a_training_whose_run_fits_the_log_but_not_the_checkpoint_stands(on_disk
     models = on_disk.parent / "models"
     [previous] = models.iterdir()
     files = sum(path.stat().st_size for path in previous.iterdir())
-    fill(on_disk.parent, leave=files + 64 * 1024)  # the files and the log, not a checkpoint
+    # room for the files and the log, not for a checkpoint
+    take_free_space(on_disk.parent, leave=files + 64 * 1024)
     result = invoke("train", "--warehouse", str(on_disk))
     assert result.exit_code == 0, result.output
     assert on_disk.with_name("warehouse.duckdb.wal").stat().st_size > 0  # not checkpointed
