@@ -80,6 +80,7 @@ TABLES: dict[str, Table] = {
                 "is_key_account": BOOLEAN,
             },
             key=("account_id",),
+            nullable=frozenset({"industry", "segment", "region", "is_key_account"}),
         ),
         Table(
             "crm_account_owner_history",
@@ -120,6 +121,7 @@ TABLES: dict[str, Table] = {
                 "lead_source": STRING,
             },
             key=("opportunity_id",),
+            nullable=frozenset({"currency", "lead_source"}),
         ),
         Table(
             "crm_opportunity_stage_history",
@@ -165,6 +167,9 @@ TABLES: dict[str, Table] = {
                     "termination_type",
                     "termination_reason",
                     "manager_employee_id",
+                    "job_level",
+                    "gender",
+                    "birth_year",
                 }
             ),
         ),
@@ -179,7 +184,7 @@ TABLES: dict[str, Table] = {
                 "manager_employee_id": STRING,
             },
             key=("employee_id", "effective_date", "change_type"),
-            nullable=frozenset({"manager_employee_id"}),
+            nullable=frozenset({"manager_employee_id", "job_level"}),
         ),
         Table(
             "hr_compensation",
@@ -192,6 +197,7 @@ TABLES: dict[str, Table] = {
                 "currency": STRING,
             },
             key=("employee_id", "effective_date"),
+            nullable=frozenset({"variable_target", "band_midpoint"}),
         ),
         Table(
             "hr_performance_reviews",

@@ -95,26 +95,107 @@ def test_renames_constants_expressions_and_value_maps_make_contract_rows(
     ]
 
 
-def test_an_unmapped_stage_stops_the_load_listing_every_value_with_a_suggestion(
+UNMAPPED_STAGES = (
+    DEALS_HEADER
+    + "D1,Acme,ann,2026-01-05,2026-03-01,Signed,1200\n"
+    + "D2,Acme,ann,2026-01-05,2026-03-01,Deal won,1200\n"
+    + "D3,Acme,ann,2026-01-05,2026-03-01,Demo booked,1200\n"
+    + "D4,Acme,ann,2026-01-05,2026-03-01,Demo booked,1200\n"
+    + "D5,Acme,ann,2026-01-05,2026-03-01,Stage 7,1200\n"
+)
+
+
+def test_unmapped_stages_load_as_guessed_from_their_words_and_the_rest_is_quarantined(
     source: Path, warehouse: Path, deals_mapping: Path
+) -> None:
+    write(source, "deals.csv", UNMAPPED_STAGES)
+    result = ingest_cli(source, warehouse, "--mapping", str(deals_mapping))
+    assert result.exit_code == 0, result.output
+    assert raw_rows(warehouse, "crm_opportunities", "opportunity_id, stage, is_closed, is_won") == [
+        ("D1", "Closed Won", True, True),
+        ("D2", "Closed Won", True, True),
+        ("D3", "Needs Analysis", False, False),
+        ("D4", "Needs Analysis", False, False),
+    ]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        note = con.execute(
+            "SELECT message FROM ops.load_log WHERE table_name = 'crm_opportunities'"
+        ).fetchone()[0]
+        assert con.execute("SELECT _source_row FROM quarantine.crm_opportunities").fetchall() == [
+            (6,)
+        ]
+    assert "'Deal won' (1 row(s)) as Closed Won, 'Demo booked' (2 row(s)) as Needs Analysis" in (
+        note
+    )
+    assert "quarantined, no guess: 'Stage 7' (1 row(s))" in note
+    assert '"Demo booked": Needs Analysis   # guessed' in note
+    assert '"Stage 7": ???   # one of Lead, Contacted' in note
+
+
+def test_a_stage_the_export_flags_closed_and_won_is_guessed_closed_won_whatever_its_words(
+    source: Path, warehouse: Path
 ) -> None:
     write(
         source,
         "deals.csv",
-        DEALS_HEADER
-        + "D1,Acme,ann,2026-01-05,2026-03-01,Signed,1200\n"
-        + "D2,Acme,ann,2026-01-05,2026-03-01,Deal won,1200\n"
-        + "D3,Acme,ann,2026-01-05,2026-03-01,Demo booked,1200\n"
-        + "D4,Acme,ann,2026-01-05,2026-03-01,Demo booked,1200\n",
+        "Id,AccountId,OwnerId,CreatedDate,CloseDate,StageName,IsClosed,IsWon,Amount\n"
+        "D1,Acme,ann,2026-01-05,2026-03-01,Vertrag unterschrieben,true,true,10\n"
+        "D2,Acme,ann,2026-01-05,2026-03-01,Abgesagt,true,false,10\n"
+        "D3,Acme,ann,2026-01-05,2026-03-01,Angebot,false,false,10\n",
     )
-    result = ingest_cli(source, warehouse, "--mapping", str(deals_mapping))
+    mapping = write(
+        source.parent,
+        "flags.yaml",
+        """
+tables:
+  crm_opportunities:
+    file: deals.csv
+    columns:
+      opportunity_id: Id
+      account_id: AccountId
+      owner_user_id: OwnerId
+      created_at: CreatedDate
+      close_date: CloseDate
+      stage: {from: StageName, values: {Prospecting: Lead}}
+      is_closed: IsClosed
+      is_won: IsWon
+      amount: Amount
+""",
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "opportunity_id, stage") == [
+        ("D1", "Closed Won"),
+        ("D2", "Closed Lost"),
+        ("D3", "Proposal"),
+    ]
+
+
+def test_unknown_values_reject_stops_the_load_listing_every_value_with_a_guess(
+    source: Path, warehouse: Path, deals_mapping: Path
+) -> None:
+    write(source, "deals.csv", UNMAPPED_STAGES)
+    strict = write(source.parent, "strict.yaml", "unknown_values: reject\n" + DEALS_MAPPING)
+    result = ingest_cli(source, warehouse, "--mapping", str(strict))
     assert result.exit_code == 3
     message = " ".join(result.stderr.split())
     assert "deals.csv, row 3, column stage" in message
-    assert "'Deal won' (1 row(s)), 'Demo booked' (2 row(s))" in message
+    assert "'Deal won' (1 row(s)), 'Demo booked' (2 row(s)), 'Stage 7' (1 row(s))" in message
     assert "tables.crm_opportunities.columns.stage.values" in result.stderr
-    assert '"Deal won": Closed Won   # suggested' in result.stderr
-    assert '"Demo booked": ???   # one of Lead, Contacted' in result.stderr
+    assert '"Deal won": Closed Won   # guessed' in result.stderr
+    assert '"Stage 7": ???   # one of Lead, Contacted' in result.stderr
+
+
+def test_unknown_values_quarantine_guesses_nothing(
+    source: Path, warehouse: Path, deals_mapping: Path
+) -> None:
+    write(source, "deals.csv", UNMAPPED_STAGES)
+    careful = write(
+        source.parent,
+        "careful.yaml",
+        "unknown_values: quarantine\nmax_quarantine_share: 1\n" + DEALS_MAPPING,
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(careful)).exit_code == 0
+    assert raw_rows(warehouse, "crm_opportunities", "opportunity_id") == [("D1",)]
 
 
 def test_a_mapped_column_missing_from_the_file_names_the_mapping(
@@ -419,7 +500,8 @@ def test_mapping_check_of_a_rejected_load_exits_3_with_the_error(
     source: Path, deals_mapping: Path
 ) -> None:
     write(source, "deals.csv", DEALS_HEADER + "D1,Acme,ann,2026-01-05,2026-03-01,Maybe,1\n")
-    result = cli("mapping", "check", str(deals_mapping), "--source", str(source))
+    strict = write(source.parent, "strict.yaml", "unknown_values: reject\n" + DEALS_MAPPING)
+    result = cli("mapping", "check", str(strict), "--source", str(source))
     assert result.exit_code == 3
     assert "error: deals.csv, row 2, column stage" in result.stdout
     assert "the load would be rejected" in result.stdout

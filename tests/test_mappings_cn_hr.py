@@ -179,11 +179,11 @@ def test_mapping_check_accepts_the_vendor_export(variant: str, exports: dict[str
         assert f"{table}.csv" not in source, source  # read from the vendor's file
 
 
-def test_fxiaoke_stage_label_of_another_sales_process_is_named(
+def test_fxiaoke_stage_label_of_another_sales_process_is_guessed_and_named(
     exports: dict[str, Path], tmp_path: Path
 ) -> None:
-    """A tenant's own stage label (here 合同签订 on open deals) stops the load, and the
-    message says which values: entry to add to fxiaoke.yaml."""
+    """A tenant's own stage label (here 合同签订 on open deals) loads as the stage its words
+    point to, and the check says which values: entry confirms it in fxiaoke.yaml."""
     source = tmp_path / "fxiaoke"
     shutil.copytree(exports["fxiaoke-utf8-bom"], source)
     [deals] = source.glob("商机*.csv")
@@ -197,9 +197,10 @@ def test_fxiaoke_stage_label_of_another_sales_process_is_named(
     csv.writer(text, lineterminator="\r\n").writerows(rows)
     deals.write_text(text.getvalue(), encoding="utf-8-sig")
     result = CliRunner().invoke(app, ["mapping", "check", "fxiaoke", "--source", str(source)])
-    assert result.exit_code == 3, result.output
-    # The value, how many rows carry it, and the values: entry to paste (README).
-    assert "合同签订" in result.output and f"{len(relabelled)} row" in result.output
+    assert result.exit_code == 0, result.output
+    # The value, how many rows carry it, its guess and the values: entry to paste (README).
+    assert f"'合同签订' ({len(relabelled)} row(s)) as Negotiation" in result.output
+    assert '"合同签订": Negotiation   # guessed' in result.output
     assert "columns.stage.values" in result.output
 
 

@@ -89,3 +89,55 @@ def check_command(
     for line in report_lines(check):
         typer.echo(line)
     raise typer.Exit(check.exit_code)
+
+
+@mapping_app.command("detect")
+def detect_command(
+    source: Annotated[
+        Path, typer.Option(help="Directory of the export files to read.", show_default=False)
+    ],
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a starter mapping here: the matching shipped mapping (extends:) "
+            "plus the values of this export it does not map, as guessed.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Recognise which system wrote the files of SOURCE (from their names and headers),
+    name the shipped mapping that reads them, dry-run it, and list the values of the
+    export that it does not map with the guess the ingest makes for each.
+
+    Exit code 0 when a shipped mapping fits and its dry run loads, 3 when the dry run
+    would be rejected, 2 when no shipped mapping fits the files.
+    """
+    from pipelines.ingest.detect import best, detect, starter
+    from pipelines.ingest.dryrun import report_lines
+    from pipelines.ingest.read import SourceError
+
+    require_directory(source, "--source")
+    say(f"detecting the system that wrote {source} ...")
+    try:
+        matches, check = detect(source)
+    except SourceError as error:
+        raise typer.BadParameter(str(error), param_hint="--source") from error
+    for match in matches:
+        typer.echo(match.describe())
+    chosen = best(matches)
+    if chosen is None or check is None:
+        typer.echo("no shipped mapping fits these files; start one with `repradar mapping show`")
+        raise typer.Exit(2)
+    typer.echo(f"\nmatches the shipped mapping {chosen.name}: {chosen.options.description}")
+    typer.echo(f"dry run of `repradar ingest --source {source} --mapping {chosen.name}`:")
+    for line in report_lines(check):
+        typer.echo(line)
+    if write is not None:
+        text, guessed, unguessed = starter(check, chosen, source)
+        write.write_text(text, encoding="utf-8")
+        typer.echo(
+            f"wrote {write}: extends {chosen.name}, {guessed} guessed value(s) to confirm, "
+            f"{len(unguessed)} without a guess; check it with "
+            f"`repradar mapping check {write} --source {source}`"
+        )
+    raise typer.Exit(check.exit_code)

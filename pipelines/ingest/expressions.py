@@ -213,6 +213,27 @@ def refusal(sql: str) -> str | None:
     return _tree_refusal(parsed["statements"])
 
 
+def column_names(sql: str) -> frozenset[str]:
+    """The source columns an allowed expression reads (lambda parameters excluded)."""
+    with _locked_database().cursor() as con:
+        serialized = con.execute("SELECT json_serialize_sql(?)", [f"SELECT ({sql})"]).fetchone()
+    nodes = list(_nodes(json.loads(serialized[0]).get("statements", [])))
+    parameters = {
+        name
+        for node in nodes
+        if node["class"] == "LAMBDA"
+        for lhs in _nodes(node.get("lhs"))
+        for name in lhs.get("column_names", [])[-1:]
+    }
+    return frozenset(
+        name
+        for node in nodes
+        if node["class"] == "COLUMN_REF"
+        for name in node.get("column_names", [])[-1:]
+        if name not in parameters
+    )
+
+
 def sandbox(tables: dict[str, pa.Table]) -> duckdb.DuckDBPyConnection:
     """An in-memory connection holding copies of `tables` that cannot read or write
     files, attach databases, load extensions, scan Python variables, spill to disk or

@@ -79,6 +79,9 @@ class FileLoad:
     notes: list[str] = field(default_factory=list)
     origins: dict[str, str] = field(default_factory=dict)  # contract column -> source
     ignored: list[str] = field(default_factory=list)  # source columns nothing reads
+    # column -> each value the mapping does not map -> the value guessed (None: none)
+    unknown_values: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # notes printed with the file's line
 
 
 @dataclass
@@ -173,7 +176,14 @@ def _load_file(
     try:
         projection = project.project(con, staged, table, table_source, source.path.name)
         log.origins, log.ignored = projection.origins, projection.ignored
-        project.check_unknown_values(con, projection, table, value_sets(rules), source.path.name)
+        guessed, log.unknown_values = project.check_unknown_values(
+            con,
+            projection,
+            table,
+            value_sets(rules),
+            source.path.name,
+            request.options.unknown_values,
+        )
         context = validate.Context(
             file=source.path.name,
             date_order=request.options.date_order,
@@ -183,7 +193,10 @@ def _load_file(
             keep_earliest=table_source.keep_earliest,
         )
         verdict = validate.check(con, table, rules, projection.staged, context)
-        verdict.notes[:0] = projection.notes
+        verdict.notes[:0] = [*projection.notes, *guessed]
+        log.warnings = [note.splitlines()[0] for note in guessed]
+        if table == "hr_employees":
+            log.warnings += validate.leavers_without_type(con, verdict.relation)
         if projection.ignored:
             ignored = ", ".join(projection.ignored)
             verdict.notes.append(f"ignored columns not in the contract or the mapping: {ignored}")
@@ -299,6 +312,12 @@ def _detached(error: FileRejected) -> FileRejected:
     return error.with_traceback(None)
 
 
+def _skippable(source: read.SourceFile, error: FileRejected) -> bool:
+    """A file the mapping marks optional that lacks a column the table needs is left
+    out of the run (its table stays as it was) rather than rejecting the run."""
+    return source.spec.optional and error.rule.endswith(".present")
+
+
 def _rejected_log(source: read.SourceFile, error: FileRejected) -> FileLoad:
     at = _now()
     return FileLoad(
@@ -343,8 +362,12 @@ def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult
                     log = _load_file(con, source, request, load_id, rejected_tables, earlier)
                 except FileRejected as error:
                     error.table = source.table
-                    rejections.append(_detached(error))
                     log = _rejected_log(source, error)
+                    if _skippable(source, error):
+                        log.status, log.rows_quarantined = "skipped", 0
+                        log.message = f"skipped (optional: true in the mapping): {error}"
+                    else:
+                        rejections.append(_detached(error))
                 files.append(log)
                 progress(f"  {_file_line(log)} ({time.perf_counter() - started:.1f} s)")
                 if rejections and _transaction_aborted(con):
@@ -383,8 +406,11 @@ def _file_line(log: FileLoad) -> str:
         return f"{log.source_file}: unchanged since an earlier load, skipped"
     if log.status == "rejected":
         return f"{log.source_file}: REJECTED - {log.message}"
-    return (
+    if log.status == "skipped":
+        return f"{log.source_file}: {log.message}"
+    line = (
         f"{log.source_file}: {log.rows_read:,} read, {log.rows_loaded:,} loaded "
         f"({log.rows_inserted:,} new, {log.rows_updated:,} updated, {log.rows_unchanged:,} "
         f"unchanged), {log.rows_quarantined:,} quarantined"
     )
+    return "\n".join([line, *(f"    warning: {w}" for w in log.warnings)])

@@ -37,6 +37,7 @@ ENCODINGS = (
 )
 SHIPPED = Path(__file__).parent / "mappings"
 TOP_KEYS = {
+    "extends",
     "description",
     "unverified",
     "date_order",
@@ -44,10 +45,15 @@ TOP_KEYS = {
     "delimiter",
     "max_quarantine_share",
     "policies",
+    "headers",
+    "null_values",
+    "unknown_values",
     "tables",
 }
+UNKNOWN_VALUES = ("guess", "quarantine", "reject")
 TABLE_KEYS = {
     "file",
+    "optional",
     "sheet",
     "header_row",
     "encoding",
@@ -58,6 +64,7 @@ TABLE_KEYS = {
     "rows",
 }
 COLUMN_KEYS = {"from", "value", "sql", "values", "default", "format"}
+AUTO_HEADER_ROW = 0  # header_row: auto
 MAX_MAPPING_BYTES = 1_000_000  # the shipped mappings are under 10 KB
 MAX_NODES = 20_000  # keys, values and list items: the shipped mappings have under 1,000
 MAX_DEPTH = 32  # levels of nesting: a mapping file needs 6
@@ -168,9 +175,12 @@ class ColumnSpec:
     # DuckDB's own trim() and lower() on both sides
     default: str | None = None
     formats: tuple[str, ...] = ()  # strptime formats of a date or timestamp
+    alternatives: tuple[ColumnSpec, ...] = ()  # tried in order: the first the file can fill
 
     def describe(self) -> str:
         """The origin in words, for `mapping check` and the load report."""
+        if self.alternatives:
+            return " or else ".join(a.describe() for a in self.alternatives)
         if self.value is not None:
             origin = f"constant {self.value!r}"
         elif self.sql is not None:
@@ -190,13 +200,18 @@ class TableSource:
 
     file: tuple[str, ...] = ()  # names or glob patterns, tried in order
     sheet: str | None = None
-    header_row: int = 1  # the row holding the header, below any title rows
+    header_row: int = 1  # the row holding the header, below any title rows; 0: found
+    # as the first row about as wide as the widest (`header_row: auto`)
     encoding: str | None = None
     delimiter: str | None = None
     date_formats: tuple[str, ...] = ()
     keep_earliest: str | None = None
+    optional: bool = False  # a file lacking a required column is skipped, not rejected
     columns: dict[str, ColumnSpec] = field(default_factory=dict)
     rows: tuple[dict[str, ColumnSpec], ...] = ()
+    # from the mapping's top level: header -> its localized names, placeholders of empty
+    header_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    null_values: tuple[str, ...] = ()
 
     def spec_of(self, column: str) -> ColumnSpec:
         """The column's spec; without one, the source column of the contract's name."""
@@ -212,6 +227,9 @@ class IngestOptions:
     delimiter: str | None = None
     max_quarantine_share: float = 0.5
     policies: dict[str, str] = field(default_factory=dict)
+    header_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    null_values: tuple[str, ...] = ()
+    unknown_values: str = "guess"
     tables: dict[str, tuple[TableSource, ...]] = field(default_factory=dict)
     path: Path | None = None
 
@@ -224,6 +242,8 @@ class IngestOptions:
                 source,
                 encoding=source.encoding or self.encoding,
                 delimiter=source.delimiter or self.delimiter,
+                header_aliases=self.header_aliases,
+                null_values=self.null_values,
             )
             for source in configured
         )
@@ -311,6 +331,21 @@ def _column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSpec:
             f"{table} has {', '.join(TABLES[table].columns)}"
         )
     where = f"{where}.{column}"
+    if isinstance(spec, list):
+        if not spec or any(isinstance(s, list) for s in spec):
+            raise MappingError(
+                f"{where}: a list gives alternatives (source columns or mappings of keys), "
+                "tried in order; it cannot be empty or hold lists"
+            )
+        return ColumnSpec(
+            alternatives=tuple(
+                _one_column_spec(f"{where}[{n}]", table, column, s) for n, s in enumerate(spec)
+            )
+        )
+    return _one_column_spec(where, table, column, spec)
+
+
+def _one_column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSpec:
     if isinstance(spec, str):
         return ColumnSpec(source=spec)
     if not isinstance(spec, dict):
@@ -371,9 +406,11 @@ def _table_source(path: Path, table: str, spec: Any) -> TableSource:
     rows = spec.get("rows") or []
     if not isinstance(rows, list) or not all(isinstance(r, dict) and r for r in rows):
         raise MappingError(f"{where}.rows: expected a list of column mappings, one per row")
-    header_row = str(spec.get("header_row", "1"))
-    if not header_row.isdigit() or int(header_row) < 1:
-        raise MappingError(f"{where}.header_row: expected a row number from 1")
+    header_row = str(spec.get("header_row", "1")).strip().lower()
+    if header_row == "auto":
+        header_row = str(AUTO_HEADER_ROW)
+    elif not header_row.isdigit() or int(header_row) < 1:
+        raise MappingError(f"{where}.header_row: expected a row number from 1, or auto")
     keep = spec.get("keep_earliest")
     if keep is not None and (
         not isinstance(keep, str) or TABLES[table].columns.get(keep) not in (DATE, TIMESTAMP)
@@ -387,6 +424,7 @@ def _table_source(path: Path, table: str, spec: Any) -> TableSource:
         delimiter=spec.get("delimiter"),
         date_formats=_formats(f"{where}.date_format", spec.get("date_format")),
         keep_earliest=keep,
+        optional=spec.get("optional") is True,
         columns=_column_specs(f"{where}.columns", table, spec.get("columns") or {}),
         rows=tuple(
             _column_specs(f"{where}.rows[{number}]", table, entry)
@@ -431,6 +469,10 @@ def _policies(path: Path, spec: dict[str, Any]) -> dict[str, str]:
     policies = {str(k): str(v) for k, v in found.items()}
     known = all_rule_ids()
     for rule, policy in policies.items():
+        table, _, rest = rule.partition(".")
+        column, _, check = rest.partition(".")
+        if check == "not_null" and column in getattr(TABLES.get(table), "nullable", ()):
+            continue  # the column may be empty anyway: nothing to relax
         if rule not in known:
             raise MappingError(f"{path}: policies.{rule} is not a rule of any suite")
         if policy not in {p.value for p in Policy}:
@@ -440,7 +482,40 @@ def _policies(path: Path, spec: dict[str, Any]) -> dict[str, str]:
     return policies
 
 
-def _load_yaml(path: Path) -> Any:
+def _header_aliases(path: Path, spec: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    found = spec.get("headers") or {}
+    if not isinstance(found, dict) or not all(
+        isinstance(names, str | list) and all(isinstance(n, str) for n in _listed(names))
+        for names in found.values()
+    ):
+        raise MappingError(
+            f"{path}: headers: expected a mapping of header: its other names (a name or a "
+            "list), e.g. {Record ID: [ID de registro, Datensatz-ID]}"
+        )
+    return {_text(header): tuple(_listed(names)) for header, names in found.items()}
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _null_values(path: Path, spec: dict[str, Any]) -> tuple[str, ...]:
+    found = _listed(spec.get("null_values") or [])
+    if not all(isinstance(v, str) and v.strip() for v in found):
+        raise MappingError(f"{path}: null_values: expected a list of texts that mean empty")
+    return tuple(v.strip() for v in found)
+
+
+def _unknown_values(path: Path, spec: dict[str, Any]) -> str:
+    found = _text(spec.get("unknown_values", "guess"))
+    if found not in UNKNOWN_VALUES:
+        raise MappingError(
+            f"{path}: unknown_values {found!r} must be one of {', '.join(UNKNOWN_VALUES)}"
+        )
+    return found
+
+
+def load_yaml(path: Path) -> Any:
     """The mapping file's YAML, read at most MAX_MAPPING_BYTES and refusing what
     `_Loader` refuses, with the file and line in the message."""
     try:
@@ -458,13 +533,49 @@ def _load_yaml(path: Path) -> Any:
         raise MappingError(f"{path}: cannot read the mapping file: {error}") from error
 
 
+MAX_EXTENDS = 3  # a mapping extending one that extends another ...
+
+
+def _merged(base: Any, override: Any) -> Any:
+    """`override` laid over `base`: mappings merged key by key, lists item by item, any
+    other value replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{k: _merged(base[k], v) if k in base else v for k, v in override.items()}}
+    if isinstance(base, list) and isinstance(override, list):
+        return [
+            _merged(base[i], override[i])
+            if i < len(base) and i < len(override)
+            else (override[i] if i < len(override) else base[i])
+            for i in range(max(len(base), len(override)))
+        ]
+    return override
+
+
+def _extended(path: Path, spec: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """A mapping with `extends: NAME_OR_PATH` (a shipped mapping, or a file beside this
+    one): the base mapping with this file's keys laid over it."""
+    if "extends" not in spec:
+        return spec
+    if depth >= MAX_EXTENDS:
+        raise MappingError(f"{path}: extends: more than {MAX_EXTENDS} mappings deep")
+    name = _text(spec["extends"]).strip()
+    beside = path.parent / name
+    base_path = beside if beside.is_file() else resolve_mapping(name)
+    base = load_yaml(base_path)
+    if not isinstance(base, dict):
+        raise MappingError(f"{base_path}: expected a mapping of keys")
+    base = _extended(base_path, base, depth + 1)
+    return _merged(base, {k: v for k, v in spec.items() if k != "extends"})
+
+
 def read_mapping(name_or_path: str | Path) -> IngestOptions:
     """Parse and check a mapping file (a path or a shipped mapping's name); every mistake
     is a MappingError naming the key."""
     path = resolve_mapping(name_or_path)
-    spec = _load_yaml(path)
+    spec = load_yaml(path)
     if not isinstance(spec, dict):
         raise MappingError(f"{path}: expected a mapping of keys, found {type(spec).__name__}")
+    spec = _extended(path, spec)
     _check_keys(str(path), spec, TOP_KEYS)
     date_order = str(spec.get("date_order", "DMY")).upper()
     if date_order not in DATE_ORDERS:
@@ -488,6 +599,9 @@ def read_mapping(name_or_path: str | Path) -> IngestOptions:
         delimiter=spec.get("delimiter"),
         max_quarantine_share=share,
         policies=_policies(path, spec),
+        header_aliases=_header_aliases(path, spec),
+        null_values=_null_values(path, spec),
+        unknown_values=_unknown_values(path, spec),
         tables={
             str(table): _table_sources(path, str(table), table_spec)
             for table, table_spec in tables.items()

@@ -10,22 +10,17 @@ it exactly as on a file written in the contract's shape.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from pipelines.contract import TABLES
-from pipelines.ingest import expressions
+from pipelines.contract import OPEN_STAGES, TABLES
+from pipelines.ingest import expressions, guesses
 from pipelines.ingest.errors import FileRejected
 from pipelines.ingest.options import ColumnSpec, TableSource
 from pipelines.ingest.read import StagedFile
-from pipelines.ingest.validate import normalise_header
+from pipelines.ingest.validate import TRUE_WORDS, normalise_header
 from pipelines.warehouse import lit, q
-
-# Words that point at a closed stage, for suggestions (English and Chinese exports).
-WON_WORDS = ("won", "win", "signed", "赢", "成交", "签约")
-LOST_WORDS = ("lost", "lose", "dead", "disqualified", "输", "丢", "失败", "无效")
 
 
 @dataclass
@@ -53,9 +48,26 @@ def _mapped(base: str, spec: ColumnSpec) -> str:
     return f"CASE WHEN {value} IS NULL THEN {default} ELSE {mapped_value} END"
 
 
+def chosen(spec: ColumnSpec, header: dict[str, str]) -> ColumnSpec | None:
+    """The spec itself, or its first alternative whose source columns are all in the
+    file; None when none is."""
+    for option in spec.alternatives or (spec,):
+        if option.value is not None:
+            return option
+        if option.sql is not None:
+            if all(normalise_header(c) in header for c in expressions.column_names(option.sql)):
+                return option
+        elif normalise_header(option.source or "") in header:
+            return option
+    return None
+
+
 def column_sql(spec: ColumnSpec, header: dict[str, str], relation: str) -> str | None:
     """SQL of one contract column over the staged `relation`; None when the source
-    column it reads is not in the file."""
+    column it reads is not in the file (for alternatives: none of them can be made)."""
+    if spec.alternatives:
+        option = chosen(spec, header)
+        return None if option is None else column_sql(option, header, relation)
     if spec.value is not None:
         base = lit(spec.value)
     elif spec.sql is not None:
@@ -70,7 +82,7 @@ def column_sql(spec: ColumnSpec, header: dict[str, str], relation: str) -> str |
 
 def _is_read(name: str, specs: list[ColumnSpec]) -> bool:
     wanted = normalise_header(name)
-    for spec in specs:
+    for spec in (a for s in specs for a in (s.alternatives or (s,))):
         if spec.source is not None and normalise_header(spec.source) == wanted:
             return True
         if spec.sql is not None and name.casefold() in spec.sql.casefold():
@@ -142,7 +154,8 @@ def _check_expressions(
     """Bind every `sql:` of the mapping against the file's columns, naming the contract
     column of the first that does not bind."""
     for column, found in specs.items():
-        for spec in (s for s in found if s.sql is not None):
+        options = [s if not s.alternatives else chosen(s, header) for s in found]
+        for spec in (s for s in options if s is not None and s.sql is not None):
             try:
                 sandbox.execute(
                     f"SELECT {column_sql(spec, header, staged.relation)} "
@@ -161,20 +174,53 @@ def _check_expressions(
                 ) from error
 
 
+def renamed_headers(header: list[str], aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Each header of the file under the name the mapping reads: a localized name the
+    mapping's `headers:` lists for a header the file lacks becomes that header."""
+    present = {normalise_header(h) for h in header}
+    by_alias = {
+        normalise_header(alias): canonical
+        for canonical, names in aliases.items()
+        if normalise_header(canonical) not in present
+        for alias in names
+    }
+    names = {h: by_alias.get(normalise_header(h), h) for h in header}
+    taken: set[str] = set()
+    for original, name in names.items():  # two localized names for one header: keep one
+        if normalise_header(name) in taken:
+            names[original] = original
+        taken.add(normalise_header(names[original]))
+    return names
+
+
 def _sandboxed(
-    con: duckdb.DuckDBPyConnection, staged: StagedFile
-) -> tuple[duckdb.DuckDBPyConnection, StagedFile]:
+    con: duckdb.DuckDBPyConnection, staged: StagedFile, table_source: TableSource
+) -> tuple[duckdb.DuckDBPyConnection, StagedFile, dict[str, str]]:
     """A locked in-memory copy of the staged file (with its row numbers as a column),
     where the mapping's expressions run: they cannot reach files, other databases or
-    the warehouse."""
+    the warehouse. In the copy, localized headers carry the names the mapping reads and
+    the mapping's `null_values` are empty. Also returns the copy's header, as matched."""
     con.complete()  # the relation API needs the connection free of a pending result
-    taken = {c.casefold() for c in con.sql(f"SELECT * FROM {staged.relation} LIMIT 0").columns}
+    columns = con.sql(f"SELECT * FROM {staged.relation} LIMIT 0").columns
+    names = renamed_headers(columns, table_source.header_aliases)
+    taken = {c.casefold() for c in names.values()}
     row = "_row"
     while row.casefold() in taken:
         row = "_" + row
-    rows = con.sql(f"SELECT *, {staged.row_sql} AS {q(row)} FROM {staged.relation}")
+    nulls = ", ".join(lit(v) for v in table_source.null_values)
+    selects = [
+        f"CASE WHEN trim(CAST({q(c)} AS VARCHAR)) IN ({nulls}) THEN NULL ELSE {q(c)} END "
+        f"AS {q(names[c])}"
+        if nulls
+        else f"{q(c)} AS {q(names[c])}"
+        for c in columns
+    ]
+    rows = con.sql(
+        f"SELECT {', '.join(selects)}, {staged.row_sql} AS {q(row)} FROM {staged.relation}"
+    )
     sandbox = expressions.sandbox({staged.relation: rows.to_arrow_table()})
-    return sandbox, replace(staged, row_sql=f"{staged.relation}.{q(row)}")
+    header = {normalise_header(names[c]): names[c] for c in columns}
+    return sandbox, replace(staged, row_sql=f"{staged.relation}.{q(row)}"), header
 
 
 def _copy_back(
@@ -230,6 +276,35 @@ def _body(
     return body, present, notes
 
 
+# Flags a stage of the contract decides, for exports that have the stage but not them.
+STAGE_FLAGS = {
+    "is_closed": ("Closed Won", "Closed Lost"),
+    "is_won": ("Closed Won",),
+}
+
+
+def _derive_flags(table: str, body: str, present: set[str]) -> tuple[str, list[str]]:
+    """crm_opportunities without is_closed / is_won: the flags follow from the stage
+    (a stage outside the contract leaves them empty, and the stage rule reports it)."""
+    missing = [f for f in STAGE_FLAGS if f not in present]
+    if table != "crm_opportunities" or "stage" not in present or not missing:
+        return body, []
+    stages = ", ".join(lit(s.casefold()) for s in (*OPEN_STAGES, "closed won", "closed lost"))
+    stage = f"lower(trim({q('stage')}))"
+    derived = {
+        flag: f"CASE WHEN {stage} IN ({', '.join(lit(s.casefold()) for s in closed)}) "
+        f"THEN 'true' WHEN {stage} IN ({stages}) THEN 'false' END"
+        for flag, closed in STAGE_FLAGS.items()
+    }
+    columns = ", ".join(
+        f"{derived[c]} AS {q(c)}" if c in missing else q(c)
+        for c in ("_row", *TABLES[table].columns)
+    )
+    present.update(missing)
+    note = f"{' and '.join(missing)} derived from the stage: the export has no such column"
+    return f"SELECT {columns} FROM ({body})", [note]
+
+
 def project(
     con: duckdb.DuckDBPyConnection,
     staged: StagedFile,
@@ -241,13 +316,14 @@ def project(
 
     The mapping's expressions run on a locked copy of the staged file (`_sandboxed`),
     never on the warehouse's connection."""
-    header = {normalise_header(h): h for h in staged.header}
     entries = _entries(table_source)
     named = set(table_source.columns).union(*table_source.rows) if table_source.rows else set()
     specs = _origins(table, entries, named)
-    sandbox, copy = _sandboxed(con, staged)
+    sandbox, copy, header = _sandboxed(con, staged, table_source)
     try:
         body, present, notes = _body(table, copy, table_source, entries, named, header)
+        body, derived = _derive_flags(table, body, present)
+        notes.extend(derived)
         relation = f"{staged.relation}_mapped"
         _check_expressions(sandbox, copy, specs, header, file)
         try:
@@ -283,20 +359,37 @@ def project(
     )
 
 
-def suggest(value: str, canonical: list[str]) -> str | None:
-    """The canonical value an unknown one most likely means, if any."""
-    folded = value.casefold()
-    if "Closed Won" in canonical and any(w in folded for w in WON_WORDS):
-        return "Closed Won"
-    if "Closed Lost" in canonical and any(w in folded for w in LOST_WORDS):
-        return "Closed Lost"
-    by_fold = {c.casefold(): c for c in canonical}
-    close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.6)
-    return by_fold[close[0]] if close else None
-
-
 def _yaml_key(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _export_flags(projection: Projection) -> set[str]:
+    """The stage flags read as they are from a column of the export (Salesforce's IsClosed
+    and IsWon), not made by the mapping from the stage itself."""
+    header = {normalise_header(h): h for h in projection.staged.source_header}
+    flags = set()
+    for flag in STAGE_FLAGS:
+        found = [s if not s.alternatives else chosen(s, header) for s in projection.specs[flag]]
+        if found and all(
+            s is not None and s.source is not None and not s.values and s.default is None
+            for s in found
+        ):
+            flags.add(flag)
+    return flags
+
+
+def _flag_share(flag: str, trusted: set[str]) -> str:
+    """SQL of the share of a value's rows whose text flag reads true (NULL without it)."""
+    if flag not in trusted:
+        return "NULL"
+    true = ", ".join(lit(w) for w in TRUE_WORDS)
+    return f"avg(CASE WHEN lower(trim({q(flag)})) IN ({true}) THEN 1.0 ELSE 0.0 END)"
+
+
+def _guess(table: str, column: str, value: str, canonical: list[str], shares: tuple) -> str | None:
+    if table == "crm_opportunities" and column == "stage":
+        return guesses.stage(value, *shares)
+    return guesses.from_words(value, canonical)
 
 
 def check_unknown_values(
@@ -305,40 +398,83 @@ def check_unknown_values(
     table: str,
     value_sets: dict[str, list[str]],
     file: str,
-) -> None:
-    """A column mapped through `values` whose result is neither mapped nor canonical
-    stops the load, listing every such value with a suggested mapping to paste."""
+    mode: str = "guess",
+) -> tuple[list[str], dict[str, dict[str, str | None]]]:
+    """Values of a column mapped through `values` that are neither mapped nor canonical.
+
+    `mode` says what happens to them: `guess` loads each as the canonical value its
+    words (and, for a deal stage, the export's closed / won flags) point to, and leaves
+    the rest to be quarantined by the column's rule; `quarantine` guesses nothing;
+    `reject` stops the load. Either way the notes (or the error) list every such value
+    with a `values:` block to paste. Also returns, per column, each such value and its
+    guess (None: no guess)."""
     relation = projection.staged.relation
+    present = projection.staged.header
+    trusted = _export_flags(projection) if table == "crm_opportunities" else set()
+    notes, found = [], {}
     for column, canonical in value_sets.items():
         if not any(spec.values for spec in projection.specs.get(column, [])):
             continue
-        if column not in projection.staged.header:
+        if column not in present:
             continue
         known = ", ".join(lit(v.casefold()) for v in canonical)
         unknown = con.execute(
-            f"SELECT trim({q(column)}) AS v, count(*), min(_row) FROM {relation} "
+            f"SELECT trim({q(column)}) AS v, count(*), min(_row), "
+            f"{_flag_share('is_closed', trusted)}, {_flag_share('is_won', trusted)} "
+            f"FROM {relation} "
             f"WHERE nullif(trim({q(column)}), '') IS NOT NULL AND lower(trim({q(column)})) "
             f"NOT IN ({known}) GROUP BY v ORDER BY min(_row)"
         ).fetchall()
         if not unknown:
             continue
-        listed = ", ".join(f"{v!r} ({n:,} row(s))" for v, n, _ in unknown)
-        lines = []
-        for value, _, _ in unknown:
-            guess = suggest(value, canonical)
-            lines.append(
-                f"  {_yaml_key(value)}: {guess}   # suggested"
-                if guess
-                else f"  {_yaml_key(value)}: ???   # one of {', '.join(canonical)}"
-            )
-        raise FileRejected(
-            file=file,
-            row=min(row for _, _, row in unknown),
-            column=column,
-            found=f"{len(unknown)} value(s) that the mapping's `values` does not map to "
-            f"a {column} of the contract: {listed}",
-            expected=f"one of {', '.join(canonical)}; add them to "
-            f"tables.{table}.columns.{column}.values (or the rows entry that maps "
-            f"{column}) in the mapping file, for example:\n" + "\n".join(lines),
-            rule=f"{column}.mapped",
+        guessed = {
+            value: _guess(table, column, value, canonical, (closed, won))
+            for value, _, _, closed, won in unknown
+        }
+        found[column] = guessed
+        listed = ", ".join(f"{v!r} ({n:,} row(s))" for v, n, *_ in unknown)
+        lines = [
+            f"  {_yaml_key(value)}: {guessed[value]}   # guessed"
+            if guessed[value]
+            else f"  {_yaml_key(value)}: ???   # one of {', '.join(canonical)}"
+            for value, *_ in unknown
+        ]
+        where = (
+            f"tables.{table}.columns.{column}.values (or the rows entry that maps {column}) "
+            "in the mapping file"
         )
+        if mode == "reject":
+            raise FileRejected(
+                file=file,
+                row=min(row for _, _, row, *_ in unknown),
+                column=column,
+                found=f"{len(unknown)} value(s) that the mapping's `values` does not map to "
+                f"a {column} of the contract: {listed}",
+                expected=f"one of {', '.join(canonical)}; add them to {where}, for "
+                "example:\n" + "\n".join(lines),
+                rule=f"{column}.mapped",
+            )
+        applied = {v: g for v, g in guessed.items() if g is not None and mode == "guess"}
+        for value, guess in applied.items():
+            # a guessed stage also sets the flags the mapping makes from the stage
+            flags = [
+                f"{q(f)} = {lit(str(guess in closed).lower())}"
+                for f, closed in STAGE_FLAGS.items()
+                if column == "stage" and table == "crm_opportunities" and f not in trusted
+            ]
+            con.execute(
+                f"UPDATE {relation} SET {', '.join([f'{q(column)} = ?', *flags])} "
+                f"WHERE trim({q(column)}) = ?",
+                [guess, value],
+            )
+        loaded = ", ".join(
+            f"{v!r} ({n:,} row(s)) as {applied[v]}" for v, n, *_ in unknown if v in applied
+        )
+        left = ", ".join(f"{v!r} ({n:,} row(s))" for v, n, *_ in unknown if v not in applied)
+        note = f"{column}: {len(unknown)} value(s) the mapping's `values` does not map"
+        if loaded:
+            note += f"; loaded as guessed: {loaded}"
+        if left:
+            note += f"; quarantined, no guess: {left}"
+        notes.append(f"{note}. Confirm or correct them in {where}:\n" + "\n".join(lines))
+    return notes, found

@@ -14,8 +14,10 @@ import datetime as dt
 import fnmatch
 import hashlib
 import io
+import itertools
+import math
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from pipelines.errors import UsageError
 from pipelines.ingest import limits
 from pipelines.ingest.encoding import CHUNK, detect_encoding
 from pipelines.ingest.errors import FileRejected, excerpt
-from pipelines.ingest.options import IngestOptions, TableSource
+from pipelines.ingest.options import AUTO_HEADER_ROW, IngestOptions, TableSource
 from pipelines.warehouse import lit, q
 
 KINDS = {
@@ -85,6 +87,11 @@ def _matching(files: list[Path], pattern: str) -> list[Path]:
     """The file of exactly that name (ignoring case), else the files the glob matches."""
     exact = [p for p in files if p.name.casefold() == pattern.casefold()]
     return exact or [p for p in files if fnmatch.fnmatchcase(p.name.casefold(), pattern.casefold())]
+
+
+def matches(name: str, pattern: str) -> bool:
+    """Whether a file of this name is what the mapping's `file:` pattern names."""
+    return bool(_matching([Path(name)], pattern))
 
 
 def _configured_candidates(table: str, files: list[Path], patterns: tuple[str, ...]) -> list[Path]:
@@ -225,6 +232,34 @@ def _transcode(path: Path, encoding: str, workdir: Path) -> Path:
 
 
 DELIMITERS = (",", ";", "\t", "|")
+HEADER_SEARCH_ROWS = 30  # `header_row: auto` looks for the header among these rows
+HEADER_WIDTH_SHARE = 0.8  # ... as the first holding this share of the widest row's values
+
+
+def header_row_of(rows: list[list[object]]) -> int:
+    """The row number (from 1) of the header among a file's first rows: the first one
+    about as wide as the widest, below report titles, run dates and prompts."""
+    widths = [sum(1 for cell in row if str(cell or "").strip()) for row in rows]
+    if not widths or max(widths) == 0:
+        return 1
+    wanted = max(1, math.ceil(HEADER_WIDTH_SHARE * max(widths)))
+    return next(number for number, width in enumerate(widths, start=1) if width >= wanted)
+
+
+def _auto_header(path: Path, source: SourceFile) -> SourceFile:
+    """The source with `header_row: auto` resolved from the first lines of a CSV file."""
+    if source.spec.header_row != AUTO_HEADER_ROW:
+        return source
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
+        lines = [line for _, line in zip(range(HEADER_SEARCH_ROWS), handle, strict=False)]
+    delimiters = (source.spec.delimiter,) if source.spec.delimiter else DELIMITERS
+    records = max(
+        (list(csv.reader(lines, delimiter=d, strict=False)) for d in delimiters),
+        key=lambda rows: max((len(r) for r in rows), default=0),
+    )
+    return replace(source, spec=replace(source.spec, header_row=header_row_of(records)))
+
+
 HEADER_TEXT = 4 * 1024 * 1024  # characters read to find the header record
 
 
@@ -315,6 +350,7 @@ def _stage_csv(
                 "the mapping file to the file's real encoding",
                 rule="file.encoding",
             ) from error
+    source = _auto_header(path, source)
     delimiter, header = _dialect(path, source)
     columns = ", ".join(f"{lit(name)}: 'VARCHAR'" for name in header)
     options = [
@@ -436,6 +472,10 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, source: SourceFile, relation: s
         ) from error
     sheet = _sheet(workbook, source)
     rows = sheet.iter_rows(values_only=True)
+    if source.spec.header_row == AUTO_HEADER_ROW:
+        first = [list(cells) for _, cells in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
+        source = replace(source, spec=replace(source.spec, header_row=header_row_of(first)))
+        rows = itertools.chain(first, rows)
     for _ in range(source.spec.header_row - 1):
         next(rows, None)  # title rows above the header
     header_cells = next(rows, None)

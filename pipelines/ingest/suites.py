@@ -99,6 +99,6 @@ def value_sets(rules: list[Rule]) -> dict[str, list[str]]:
         rule.column: rule.kwargs["value_set"]
         for rule in rules
         if rule.column is not None
-        and rule.expectation.endswith("in_set")
+        and rule.expectation == "expect_column_values_to_be_in_set"
         and isinstance(rule.kwargs.get("value_set"), list)
     }

@@ -85,7 +85,7 @@ def _value_set(rules: list[Rule], column: str) -> list[str] | None:
         values = rule.kwargs.get("value_set")
         if (
             rule.column == column
-            and rule.expectation.endswith("in_set")
+            and rule.expectation == "expect_column_values_to_be_in_set"
             and isinstance(values, list)
         ):
             return values
@@ -203,7 +203,23 @@ def _row_rule_sql(rule: Rule, kinds: dict[str, str], today: dt.date) -> tuple[st
         operator = "<" if rule.kwargs.get("or_equal") else "<="
         found = f"{_found(column)} || ' with {other} ' || {_found(other)}"
         return f"{typed} {operator} {q(other)}", found
+    if rule.expectation == "expect_column_pair_values_to_be_in_set":
+        other = rule.kwargs["column_B"]
+        pairs = " OR ".join(
+            f"({typed} = {_literal(a)} AND {q(other)} = {_literal(b)})"
+            for a, b in rule.kwargs["value_pairs_set"]
+        )
+        known = ", ".join(dict.fromkeys(_literal(a) for a, _ in rule.kwargs["value_pairs_set"]))
+        found = f"{_found(column)} || ' with {other} ' || {_found(other)}"
+        fails = f"{typed} IN ({known}) AND {q(other)} IS NOT NULL AND NOT ({pairs})"
+        return fails, found
     return None
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return lit(str(value))
 
 
 def _failure_sql(rule: Rule, fails: str, found: str) -> str:
@@ -229,22 +245,32 @@ def _absent_column(column: str, staged: StagedFile) -> str:
 
 
 def _check_header(rules: list[Rule], staged: StagedFile, context: Context) -> list[str]:
-    notes = []
+    """Notes on optional columns the file lacks; every required one it lacks rejects the
+    file, all of them named in the one error."""
+    notes, missing = [], []
     for rule in rules:
         if rule.expectation != "expect_column_to_exist" or rule.column in staged.header:
             continue
         if rule.policy is Policy.WARN:
             notes.append(f"column {rule.column} is absent; loaded as empty ({rule.expected})")
             continue
-        raise FileRejected(
-            file=context.file,
-            row=1,
-            column=rule.column,
-            found=_absent_column(rule.column, staged),
-            expected=rule.expected,
-            rule=rule.rule_id,
-        )
-    return notes
+        missing.append(rule)
+    if not missing:
+        return notes
+    first = missing[0]
+    others = "".join(
+        f"; also column {rule.column}: {_absent_column(rule.column, staged).split(' (')[0]}"
+        for rule in missing[1:]
+    )
+    raise FileRejected(
+        file=context.file,
+        row=1,
+        column=first.column,
+        found=_absent_column(first.column, staged)
+        + (f" ({len(missing)} required columns missing{others})" if others else ""),
+        expected=first.expected,
+        rule=first.rule_id,
+    )
 
 
 def check(
@@ -417,7 +443,10 @@ def _normalised_values(
 ) -> list[str]:
     notes = []
     for rule in rules:
-        if not (rule.expectation.endswith("in_set") and isinstance(rule.kwargs["value_set"], list)):
+        if not (
+            rule.expectation == "expect_column_values_to_be_in_set"
+            and isinstance(rule.kwargs["value_set"], list)
+        ):
             continue
         column = rule.column
         count, example = con.execute(
@@ -535,3 +564,19 @@ def summarise(
             rule="file.quarantine_share",
         )
     return verdict
+
+
+def leavers_without_type(con: duckdb.DuckDBPyConnection, checked: str) -> list[str]:
+    """A warning when the employees with a termination date all lack a termination type:
+    the attrition model learns voluntary leaving from it and cannot without it."""
+    leavers, typed = con.execute(
+        f"SELECT count(*), count(termination_type) FROM {checked} "
+        "WHERE len(_errors) = 0 AND termination_date IS NOT NULL"
+    ).fetchone()
+    if not leavers or typed:
+        return []
+    return [
+        f"none of the {leavers:,} leaver(s) has a termination type (voluntary or "
+        "involuntary): the attrition model cannot learn who chose to leave; map "
+        "termination_type (or derive it from the termination reason) in the mapping"
+    ]

@@ -38,7 +38,7 @@ select
     owners.team,
     coalesce(accounts.segment, 'Unknown') as segment,
     coalesce(accounts.is_key_account, false) as is_key_account,
-    opportunities.lead_source,
+    coalesce(opportunities.lead_source, 'Unknown') as lead_source,
     opportunities.created_on,
     {{ month_start('opportunities.created_on') }} as created_month,
     opportunities.close_date,
@@ -51,13 +51,14 @@ select
     opportunities.is_closed and not opportunities.is_won as is_lost,
     opportunities.amount,
     opportunities.currency,
-    case when opportunities.is_closed
+    case when opportunities.is_closed and opportunities.close_date >= opportunities.created_on
         then {{ days_between('opportunities.created_on', 'opportunities.close_date') }}
     end as cycle_days,
     opportunities.account_id is null as is_account_unknown,
     opportunities.created_on is null as is_created_on_unknown,
     opportunities.close_date is null as is_close_date_unknown,
-    opportunities.amount is null as is_amount_unknown
+    opportunities.amount is null as is_amount_unknown,
+    coalesce(opportunities.close_date < opportunities.created_on, false) as is_created_after_close
 from opportunities
 left join owners on opportunities.opportunity_id = owners.opportunity_id
 left join {{ ref('stg_crm__accounts') }} as accounts on opportunities.account_id = accounts.account_id
