@@ -216,6 +216,8 @@ def _load_file(
             validate.check_references(con, verdict.relation, rules, parent_keys, quarantined_keys)
         )
         validate.restore_merged(con, verdict.relation, table)
+        if earlier_in_run and table_source.fills_gaps:
+            verdict.notes.extend(validate.drop_earlier_keys(con, verdict.relation, table, load_id))
         if earlier_in_run:
             unique = next(r for r in rules if r.rule_id == "key.unique")
             validate.check_earlier_files(con, verdict.relation, table, unique, load_id)
@@ -369,7 +371,9 @@ def run(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult
                     else:
                         rejections.append(_detached(error))
                 files.append(log)
-                progress(f"  {_file_line(log)} ({time.perf_counter() - started:.1f} s)")
+                first, *rest = _file_line(log).split("\n")
+                elapsed = time.perf_counter() - started
+                progress("\n".join([f"  {first} ({elapsed:.1f} s)", *rest]))
                 if rejections and _transaction_aborted(con):
                     break  # a statement failed: nothing more can run in this transaction
         except BaseException:

@@ -53,6 +53,7 @@ TOP_KEYS = {
 UNKNOWN_VALUES = ("guess", "quarantine", "reject")
 TABLE_KEYS = {
     "file",
+    "fills_gaps",
     "optional",
     "sheet",
     "header_row",
@@ -207,6 +208,7 @@ class TableSource:
     date_formats: tuple[str, ...] = ()
     keep_earliest: str | None = None
     optional: bool = False  # a file lacking a required column is skipped, not rejected
+    fills_gaps: bool = False  # rows whose key an earlier file of the run gave are dropped
     columns: dict[str, ColumnSpec] = field(default_factory=dict)
     rows: tuple[dict[str, ColumnSpec], ...] = ()
     # from the mapping's top level: header -> its localized names, placeholders of empty
@@ -425,6 +427,7 @@ def _table_source(path: Path, table: str, spec: Any) -> TableSource:
         date_formats=_formats(f"{where}.date_format", spec.get("date_format")),
         keep_earliest=keep,
         optional=spec.get("optional") is True,
+        fills_gaps=spec.get("fills_gaps") is True,
         columns=_column_specs(f"{where}.columns", table, spec.get("columns") or {}),
         rows=tuple(
             _column_specs(f"{where}.rows[{number}]", table, entry)

@@ -369,7 +369,7 @@ def _export_flags(projection: Projection) -> set[str]:
     header = {normalise_header(h): h for h in projection.staged.source_header}
     flags = set()
     for flag in STAGE_FLAGS:
-        found = [s if not s.alternatives else chosen(s, header) for s in projection.specs[flag]]
+        found = [chosen(s, header) for s in projection.specs[flag]]
         if found and all(
             s is not None and s.source is not None and not s.values and s.default is None
             for s in found
