@@ -20,7 +20,7 @@ import duckdb
 
 from pipelines import warehouse
 from pipelines.contract import DATE, TABLES, TIMESTAMP
-from pipelines.ingest import project, raw_tables, read, validate
+from pipelines.ingest import project, raw_tables, read, run_checks, validate
 from pipelines.ingest.errors import FileRejected
 from pipelines.ingest.options import IngestOptions, TableSource
 from pipelines.ingest.suites import load_suite, value_sets
@@ -196,7 +196,7 @@ def _load_file(
         verdict.notes[:0] = [*projection.notes, *guessed]
         log.warnings = [note.splitlines()[0] for note in guessed]
         if table == "hr_employees":
-            log.warnings += validate.leavers_without_type(con, verdict.relation)
+            log.warnings += run_checks.leavers_without_type(con, verdict.relation)
         if projection.ignored:
             ignored = ", ".join(projection.ignored)
             verdict.notes.append(f"ignored columns not in the contract or the mapping: {ignored}")
@@ -217,7 +217,9 @@ def _load_file(
         )
         validate.restore_merged(con, verdict.relation, table)
         if earlier_in_run and table_source.fills_gaps:
-            verdict.notes.extend(validate.drop_earlier_keys(con, verdict.relation, table, load_id))
+            verdict.notes.extend(
+                run_checks.drop_earlier_keys(con, verdict.relation, table, load_id)
+            )
         if earlier_in_run:
             unique = next(r for r in rules if r.rule_id == "key.unique")
             validate.check_earlier_files(con, verdict.relation, table, unique, load_id)

@@ -20,6 +20,7 @@ import yaml
 from pipelines.contract import DATE, TABLES, TIMESTAMP
 from pipelines.errors import UsageError
 from pipelines.ingest import expressions
+from pipelines.ingest.merge import merged
 from pipelines.ingest.suites import Policy, all_rule_ids, load_suite, value_sets
 
 DATE_ORDERS = ("DMY", "MDY")
@@ -539,21 +540,6 @@ def load_yaml(path: Path) -> Any:
 MAX_EXTENDS = 3  # a mapping extending one that extends another ...
 
 
-def _merged(base: Any, override: Any) -> Any:
-    """`override` laid over `base`: mappings merged key by key, lists item by item, any
-    other value replaced."""
-    if isinstance(base, dict) and isinstance(override, dict):
-        return {**base, **{k: _merged(base[k], v) if k in base else v for k, v in override.items()}}
-    if isinstance(base, list) and isinstance(override, list):
-        return [
-            _merged(base[i], override[i])
-            if i < len(base) and i < len(override)
-            else (override[i] if i < len(override) else base[i])
-            for i in range(max(len(base), len(override)))
-        ]
-    return override
-
-
 def _extended(path: Path, spec: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """A mapping with `extends: NAME_OR_PATH` (a shipped mapping, or a file beside this
     one): the base mapping with this file's keys laid over it."""
@@ -568,7 +554,7 @@ def _extended(path: Path, spec: dict[str, Any], depth: int = 0) -> dict[str, Any
     if not isinstance(base, dict):
         raise MappingError(f"{base_path}: expected a mapping of keys")
     base = _extended(base_path, base, depth + 1)
-    return _merged(base, {k: v for k, v in spec.items() if k != "extends"})
+    return merged(base, {k: v for k, v in spec.items() if k != "extends"})
 
 
 def read_mapping(name_or_path: str | Path) -> IngestOptions:
