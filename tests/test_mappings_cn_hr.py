@@ -142,12 +142,6 @@ def test_exports_are_in_each_vendors_shape(exports: dict[str, Path]) -> None:
     assert (exports["workday"] / "All Workers.xlsx").is_file()
 
 
-@pytest.mark.xfail(
-    reason="issue #17: fxiaoke.yaml and workday.yaml now read exports as the vendors write "
-    "them (names as keys, title rows); tests/vendor_cn_hr_exports.py still writes the old "
-    "shape and is to be brought in line",
-    strict=False,
-)
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_vendor_export_loads_the_canonical_raw_tables(
     variant: str, canonical_warehouse: Path, vendor_warehouse: Callable[[str], Path]
@@ -173,12 +167,6 @@ def test_vendor_export_loads_the_canonical_raw_tables(
                 assert con.execute(filled.format("canonical")).fetchone()[0] > 0, (table, column)
 
 
-@pytest.mark.xfail(
-    reason="issue #17: fxiaoke.yaml and workday.yaml now read exports as the vendors write "
-    "them (names as keys, title rows); tests/vendor_cn_hr_exports.py still writes the old "
-    "shape and is to be brought in line",
-    strict=False,
-)
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_mapping_check_accepts_the_vendor_export(variant: str, exports: dict[str, Path]) -> None:
     mapping = VARIANTS[variant][0]
@@ -191,12 +179,6 @@ def test_mapping_check_accepts_the_vendor_export(variant: str, exports: dict[str
         assert f"{table}.csv" not in source, source  # read from the vendor's file
 
 
-@pytest.mark.xfail(
-    reason="issue #17: fxiaoke.yaml and workday.yaml now read exports as the vendors write "
-    "them (names as keys, title rows); tests/vendor_cn_hr_exports.py still writes the old "
-    "shape and is to be brought in line",
-    strict=False,
-)
 def test_fxiaoke_stage_label_of_another_sales_process_is_guessed_and_named(
     exports: dict[str, Path], tmp_path: Path
 ) -> None:

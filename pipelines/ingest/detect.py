@@ -22,13 +22,8 @@ import yaml
 from pipelines.ingest import project, read
 from pipelines.ingest.dryrun import DryRun, dry_run
 from pipelines.ingest.errors import FileRejected
-from pipelines.ingest.options import (
-    IngestOptions,
-    TableSource,
-    load_yaml,
-    read_mapping,
-    shipped_mappings,
-)
+from pipelines.ingest.mapping_yaml import load_yaml
+from pipelines.ingest.options import IngestOptions, TableSource, read_mapping, shipped_mappings
 from pipelines.ingest.validate import normalise_header
 
 MIN_SCORE = 0.3  # below this share of files and columns, a mapping does not fit

@@ -184,6 +184,9 @@ def _load_file(
             source.path.name,
             request.options.unknown_values,
         )
+        named = run_checks.resolve_names(
+            con, projection.staged.relation, table, projection.by_name, rules
+        )
         context = validate.Context(
             file=source.path.name,
             date_order=request.options.date_order,
@@ -193,7 +196,7 @@ def _load_file(
             keep_earliest=table_source.keep_earliest,
         )
         verdict = validate.check(con, table, rules, projection.staged, context)
-        verdict.notes[:0] = [*projection.notes, *guessed]
+        verdict.notes[:0] = [*projection.notes, *guessed, *named]
         log.warnings = [note.splitlines()[0] for note in guessed]
         if table == "hr_employees":
             log.warnings += run_checks.leavers_without_type(con, verdict.relation)

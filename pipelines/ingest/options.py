@@ -9,18 +9,15 @@ CRM and HR systems live next to it and can be named without a path.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from pipelines.contract import DATE, TABLES, TIMESTAMP
-from pipelines.errors import UsageError
 from pipelines.ingest import expressions
-from pipelines.ingest.merge import merged
+from pipelines.ingest.mapping_yaml import MappingError, load_yaml, merged
 from pipelines.ingest.suites import Policy, all_rule_ids, load_suite, value_sets
 
 DATE_ORDERS = ("DMY", "MDY")
@@ -65,105 +62,8 @@ TABLE_KEYS = {
     "columns",
     "rows",
 }
-COLUMN_KEYS = {"from", "value", "sql", "values", "default", "format"}
+COLUMN_KEYS = {"from", "value", "sql", "values", "default", "format", "match"}
 AUTO_HEADER_ROW = 0  # header_row: auto
-MAX_MAPPING_BYTES = 1_000_000  # the shipped mappings are under 10 KB
-MAX_NODES = 20_000  # keys, values and list items: the shipped mappings have under 1,000
-MAX_DEPTH = 32  # levels of nesting: a mapping file needs 6
-
-
-class MappingError(UsageError):
-    """A mapping file that cannot be used; the message says where and why."""
-
-
-class _Refused(yaml.YAMLError):
-    """YAML a mapping file may not contain, at a line of the file."""
-
-    def __init__(self, mark: yaml.Mark, reason: str) -> None:
-        self.line = mark.line + 1
-        self.reason = reason
-        super().__init__(f"line {self.line}: {reason}")
-
-
-class _Loader(yaml.SafeLoader):
-    """Every scalar is text except true/false and null: `Yes: Closed Won` maps the text
-    "Yes" (YAML 1.1 would read a boolean), `010` stays "010" (not the octal number 8),
-    `1:30` stays "1:30" (not 90 seconds), `2024-01-05` stays a string.
-
-    Refused as they are met, before anything is expanded: more than MAX_NODES values,
-    counting each alias as the values it stands for (an alias bomb fails within a few
-    hundred values), an alias inside its own anchor, nesting deeper than MAX_DEPTH and a
-    key given twice in one mapping."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._nodes = 0  # values so far, each alias counted as the values it repeats
-        self._depth = 0
-        self._sizes: dict[str, int] = {}  # anchor -> the values it holds
-
-    def _count(self, mark: yaml.Mark, values: int) -> None:
-        self._nodes += values
-        if self._nodes > MAX_NODES:
-            raise _Refused(
-                mark,
-                f"more than {MAX_NODES:,} keys and values (aliases counted as the values "
-                "they repeat); a mapping file needs a few hundred",
-            )
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            if event.anchor in self.anchors and event.anchor not in self._sizes:
-                raise _Refused(
-                    event.start_mark, f"the alias *{event.anchor} is inside its own anchor"
-                )
-            self._count(event.start_mark, self._sizes.get(event.anchor, 1))
-            return super().compose_node(parent, index)
-        self._count(event.start_mark, 1)
-        before = self._nodes
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep")
-            node = super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            self._sizes[anchor] = self._nodes - before + 1
-        return node
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        first_line: dict[object, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, str | bool | None):
-                continue  # the constructor refuses keys that are not scalars
-            if key in first_line:
-                raise _Refused(
-                    key_node.start_mark,
-                    f"the key {_text(key)!r} is given twice in one mapping (first on line "
-                    f"{first_line[key]}); keep one",
-                )
-            first_line[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
-_TEXT_TAGS = {
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:timestamp",
-}
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag not in _TEXT_TAGS]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
 
 
 @dataclass(frozen=True)
@@ -178,6 +78,7 @@ class ColumnSpec:
     default: str | None = None
     formats: tuple[str, ...] = ()  # strptime formats of a date or timestamp
     alternatives: tuple[ColumnSpec, ...] = ()  # tried in order: the first the file can fill
+    match: str | None = None  # "name": a reference given by the parent row's name
 
     def describe(self) -> str:
         """The origin in words, for `mapping check` and the load report."""
@@ -193,6 +94,8 @@ class ColumnSpec:
             origin += f" through {len(self.values)} mapped value(s)"
         if self.default is not None:
             origin += f", default {self.default!r}"
+        if self.match is not None:
+            origin += f", matched by {self.match}"
         return origin
 
 
@@ -245,8 +148,9 @@ class IngestOptions:
                 source,
                 encoding=source.encoding or self.encoding,
                 delimiter=source.delimiter or self.delimiter,
-                header_aliases=self.header_aliases,
-                null_values=self.null_values,
+                # only files the mapping reads: a canonical file keeps its headers
+                header_aliases=self.header_aliases if table in self.tables else {},
+                null_values=self.null_values if table in self.tables else (),
             )
             for source in configured
         )
@@ -367,6 +271,12 @@ def _one_column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSp
     _check_targets(where, table, column, values or {})
     if "sql" in spec:
         _check_expression(f"{where}.sql", _text(spec["sql"]))
+    match = spec.get("match")
+    if match is not None and (match != "name" or _referenced(table, column) is None):
+        raise MappingError(
+            f"{where}.match: only `match: name` is known, on a column that refers to a "
+            "row of another table (an owner, account, manager, employee)"
+        )
     formats = _formats(f"{where}.format", spec.get("format"))
     if formats and TABLES[table].columns[column] not in (DATE, TIMESTAMP):
         raise MappingError(f"{where}.format: {column} is not a date or timestamp column")
@@ -377,6 +287,15 @@ def _one_column_spec(where: str, table: str, column: str, spec: Any) -> ColumnSp
         values={_text(k): _text(v) for k, v in values.items()} if values is not None else None,
         default=_text(spec["default"]) if "default" in spec else None,
         formats=formats,
+        match=match,
+    )
+
+
+def _referenced(table: str, column: str) -> str | None:
+    """The `table.column` a contract column refers to (its `.exists` rule), if any."""
+    return next(
+        (r.references for r in load_suite(table) if r.column == column and r.references),
+        None,
     )
 
 
@@ -517,24 +436,6 @@ def _unknown_values(path: Path, spec: dict[str, Any]) -> str:
             f"{path}: unknown_values {found!r} must be one of {', '.join(UNKNOWN_VALUES)}"
         )
     return found
-
-
-def load_yaml(path: Path) -> Any:
-    """The mapping file's YAML, read at most MAX_MAPPING_BYTES and refusing what
-    `_Loader` refuses, with the file and line in the message."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_MAPPING_BYTES + 1)
-        if len(data) > MAX_MAPPING_BYTES:
-            raise MappingError(
-                f"{path}: the mapping file is larger than {MAX_MAPPING_BYTES:,} bytes; "
-                "a mapping file needs a few kilobytes"
-            )
-        return yaml.load(data.decode("utf-8"), Loader=_Loader) or {}
-    except _Refused as error:
-        raise MappingError(f"{path}, line {error.line}: {error.reason}") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise MappingError(f"{path}: cannot read the mapping file: {error}") from error
 
 
 MAX_EXTENDS = 3  # a mapping extending one that extends another ...

@@ -32,6 +32,7 @@ class Projection:
     ignored: list[str] = field(default_factory=list)  # source columns nothing reads
     notes: list[str] = field(default_factory=list)
     specs: dict[str, list[ColumnSpec]] = field(default_factory=dict)
+    by_name: set[str] = field(default_factory=set)  # reference columns given as names
 
 
 def _mapped(base: str, spec: ColumnSpec) -> str:
@@ -350,12 +351,18 @@ def project(
         origins=origins,
     )
     all_specs = [s for found in specs.values() for s in found]
+    by_name = {
+        column
+        for column, found in specs.items()
+        if any((o := chosen(s, header)) is not None and o.match == "name" for s in found)
+    }
     return Projection(
         staged=projected,
         origins={c: o for c, o in origins.items() if c in present},
         ignored=[h for h in header.values() if not _is_read(h, all_specs)],
         notes=notes,
         specs=specs,
+        by_name=by_name,
     )
 
 
