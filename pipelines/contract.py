@@ -126,7 +126,7 @@ TABLES: dict[str, Table] = {
         Table(
             "crm_opportunity_stage_history",
             {"opportunity_id": STRING, "stage": STRING, "entered_at": DATE},
-            key=("opportunity_id", "stage"),
+            key=("opportunity_id", "stage", "entered_at"),  # a deal may re-enter a stage
         ),
         Table(
             "crm_activities",

@@ -377,7 +377,44 @@ tables:
     ]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         (message,) = con.execute("SELECT message FROM ops.load_log").fetchone()
-    assert "2 row(s) merged into an earlier row with the same opportunity_id, stage" in message
+    assert "2 row(s) merged into the row before them, the same stage of one opportunity_id" in (
+        message
+    )
+
+
+def test_keep_earliest_keeps_a_stage_entered_again_after_another(
+    source: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    write(
+        source,
+        "OpportunityHistory.csv",
+        "OpportunityId,StageName,CreatedDate\n"
+        "D1,Prospecting,2026-01-05\nD1,Proposal,2026-01-09\nD1,Proposal,2026-01-12\n"
+        "D1,Prospecting,2026-01-20\nD1,Proposal,2026-02-01\n",
+    )
+    mapping = write(
+        tmp_path,
+        "history.yaml",
+        """
+tables:
+  crm_opportunity_stage_history:
+    file: OpportunityHistory.csv
+    keep_earliest: entered_at
+    columns:
+      opportunity_id: OpportunityId
+      stage: {from: StageName, values: {Prospecting: Lead}}
+      entered_at: CreatedDate
+""",
+    )
+    assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
+    assert raw_rows(
+        warehouse, "crm_opportunity_stage_history", "stage, entered_at::VARCHAR", "2"
+    ) == [
+        ("Lead", "2026-01-05"),
+        ("Proposal", "2026-01-09"),
+        ("Lead", "2026-01-20"),
+        ("Proposal", "2026-02-01"),
+    ]
 
 
 def test_gbk_chinese_headers_and_values(source: Path, warehouse: Path, tmp_path: Path) -> None:

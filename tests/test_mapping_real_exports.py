@@ -254,3 +254,58 @@ def test_match_is_refused_on_a_column_that_refers_to_nothing(source: Path) -> No
     result = CliRunner().invoke(app, ["mapping", "check", str(bad), "--source", str(source)])
     assert result.exit_code == 2
     assert "match" in result.output
+
+
+def test_a_file_lacking_several_required_columns_names_every_one(
+    source: Path, warehouse: Path
+) -> None:
+    write(source, "crm_users.csv", "user_id,team\nU1,East\n")
+    result = ingest_cli(source, warehouse)
+    assert result.exit_code == 3
+    message = " ".join(result.stderr.split())
+    assert "column name: found no such column" in message
+    assert "3 required columns missing; also column email" in message
+    assert "also column is_active" in message
+
+
+def test_every_mapping_expression_that_does_not_fit_is_named_in_one_error(
+    source: Path, warehouse: Path
+) -> None:
+    write(source, "users.csv", "Id,Email,IsActive\nU1,a@x,1\n")
+    mapping = write(
+        source.parent,
+        "two.yaml",
+        "tables:\n  crm_users:\n    file: users.csv\n    columns:\n      user_id: Id\n"
+        "      name: {sql: 'upper(\"Nom\")'}\n      email: Email\n      is_active: IsActive\n"
+        "      team: {sql: 'lower(\"Equipe\")'}\n",
+    )
+    result = ingest_cli(source, warehouse, "--mapping", str(mapping))
+    assert result.exit_code == 3
+    message = " ".join(result.stderr.split())
+    assert "column name: found a mapping `sql:` that does not run" in message
+    assert "also column team" in message
+
+
+def test_the_ingest_lists_every_failed_rule_of_every_file_with_counts_and_a_first_row(
+    source: Path, warehouse: Path
+) -> None:
+    write(
+        source,
+        "users.csv",
+        USERS + "U1,Ann,Lee,ann@x.com,1,\nU2,Bo,Berg,,1,\nU3,Cy,Dahl,,1,\n"
+        "U4,Di,Eck,d@x,1,\nU5,Ed,Fox,e@x,1,\n",
+    )
+    write(source, "deals.csv", DEALS + "D1,Acme,Ann Lee,2026-03-05,2026-03-01,Won,10\n")
+    ingest(source, warehouse, USERS_MAPPING + DEALS_MAPPING.removeprefix("\ntables:\n"))
+    result = ingest_cli(
+        source, warehouse, "--mapping", str(source.parent / "mapping.yaml"), "--force"
+    )
+    lines = result.stdout.splitlines()
+    assert "problems in users.csv (crm_users):" in lines
+    assert any(
+        line.startswith("  email.not_null (reject_row): 2 row(s); first: row 3") for line in lines
+    )
+    assert "problems in deals.csv (crm_opportunities):" in lines
+    assert any(
+        line.startswith("  close_date.not_before_created_at (warn): 1 row(s)") for line in lines
+    )

@@ -156,3 +156,46 @@ def test_mapping_detect_writes_a_starter_that_confirms_the_guessed_stages(tmp_pa
     check = CliRunner().invoke(app, ["mapping", "check", str(starter), "--source", str(source)])
     assert check.exit_code == 0, check.output
     assert "loaded as guessed" not in check.output
+
+
+BACK_AND_FORTH = "5836190000002195095"  # Zoho fixture: Needs Analysis <-> Proposal, 3 visits
+
+
+@pytest.fixture(scope="module")
+def zoho_marts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Zoho Data Backup fixture, ingested and built into marts (a CRM-only company)."""
+    from tests.conftest import run_repradar
+
+    warehouse = tmp_path_factory.mktemp("zoho") / "warehouse.duckdb"
+    result = ingest_cli(FIXTURES / "zoho/data_backup/Data", warehouse, "--mapping", "zoho")
+    assert result.exit_code == 0, result.output
+    run_repradar("transform", "--warehouse", str(warehouse))
+    return warehouse
+
+
+def test_a_deal_that_goes_back_and_forth_keeps_every_stage_entry(zoho_marts: Path) -> None:
+    entries = names(
+        zoho_marts,
+        "SELECT stage FROM raw.crm_opportunity_stage_history "
+        f"WHERE opportunity_id = '{BACK_AND_FORTH}' ORDER BY entered_at",
+    )
+    assert entries == ["Lead"] + ["Needs Analysis", "Proposal"] * 3 + ["Negotiation", "Closed Won"]
+
+
+def test_stage_transitions_have_a_row_per_visit_and_the_funnel_counts_a_deal_once(
+    zoho_marts: Path,
+) -> None:
+    with duckdb.connect(str(zoho_marts), read_only=True) as con:
+        visits = con.execute(
+            "SELECT entry_number, stage_name FROM marts.fct_stage_transitions "
+            "WHERE opportunity_id = ? ORDER BY entry_number",
+            [BACK_AND_FORTH],
+        ).fetchall()
+        reached = con.execute(
+            "SELECT count(*) FROM intermediate.int_opportunity_stages_reached "
+            "WHERE opportunity_id = ? AND stage_name = 'Needs Analysis'",
+            [BACK_AND_FORTH],
+        ).fetchone()[0]
+    assert [n for n, _ in visits] == list(range(1, 10))
+    assert [s for _, s in visits].count("Proposal") == 3
+    assert reached == 1

@@ -47,6 +47,28 @@ def summary_lines(result: IngestResult) -> list[str]:
         lines.append(f"the mapping's file for {table} not found: {', '.join(patterns)}")
     if result.ignored_files:
         lines.append("not read (not a contract table): " + ", ".join(result.ignored_files))
+    return lines + problem_lines(result)
+
+
+EXAMPLE_CHARACTERS = 160  # of a rule's first failure, in the terminal summary
+
+
+def problem_lines(result: IngestResult) -> list[str]:
+    """Every rule that failed, by file: its policy, how many rows and the first one, so a
+    user sees all of a run's problems at once (the report has the same, in full)."""
+    lines = []
+    for f in result.files:
+        failed = [o for o in f.outcomes if o.failed]
+        if not failed:
+            continue
+        lines.append(f"problems in {f.source_file} ({f.table}):")
+        for o in failed:
+            example = (
+                o.example
+                if len(o.example) <= EXAMPLE_CHARACTERS
+                else (o.example[: EXAMPLE_CHARACTERS - 3] + "...")
+            )
+            lines.append(f"  {o.rule} ({o.policy}): {o.failed:,} row(s); first: {example}")
     return lines
 
 

@@ -43,6 +43,7 @@ class FileRejected(InputRejected):
         self.table: str | None = None  # the contract table, once known
         self.origins: dict[str, str] = {}  # contract column -> source, when mapped
         self.ignored: list[str] = []  # source columns nothing reads
+        self.outcomes: list = []  # the rule outcomes, when the rules ran (RuleOutcome)
         super().__init__(str(self))
 
     def __str__(self) -> str:

@@ -338,6 +338,7 @@ def _rejected_log(source: read.SourceFile, error: FileRejected) -> FileLoad:
         finished_at=at,
         origins=error.origins,
         ignored=error.ignored,
+        outcomes=error.outcomes,
     )
 
 

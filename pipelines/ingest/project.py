@@ -152,8 +152,9 @@ def _check_expressions(
     header: dict[str, str],
     file: str,
 ) -> None:
-    """Bind every `sql:` of the mapping against the file's columns, naming the contract
-    column of the first that does not bind."""
+    """Bind every `sql:` of the mapping against the file's columns; those that do not
+    bind reject the file, every one named in the one error."""
+    failures: list[tuple[str, str]] = []
     for column, found in specs.items():
         options = [s if not s.alternatives else chosen(s, header) for s in found]
         for spec in (s for s in options if s is not None and s.sql is not None):
@@ -163,16 +164,20 @@ def _check_expressions(
                     f"FROM {staged.relation} LIMIT 0"
                 ).fetchall()
             except duckdb.Error as error:
-                message = str(error).splitlines()[0]
-                raise FileRejected(
-                    file=file,
-                    row=1,
-                    column=column,
-                    found=f"a mapping `sql:` that does not run on this file ({message})",
-                    expected="a DuckDB expression over the file's columns, names in "
-                    f"double quotes (the header has {', '.join(header.values())})",
-                    rule=f"{column}.mapped",
-                ) from error
+                failures.append((column, str(error).splitlines()[0]))
+    if not failures:
+        return
+    (column, message), *others = failures
+    also = "".join(f"; also column {c} ({m})" for c, m in others)
+    raise FileRejected(
+        file=file,
+        row=1,
+        column=column,
+        found=f"a mapping `sql:` that does not run on this file ({message}){also}",
+        expected="a DuckDB expression over the file's columns, names in "
+        f"double quotes (the header has {', '.join(header.values())})",
+        rule=f"{column}.mapped",
+    )
 
 
 def renamed_headers(header: list[str], aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -418,7 +423,7 @@ def check_unknown_values(
     relation = projection.staged.relation
     present = projection.staged.header
     trusted = _export_flags(projection) if table == "crm_opportunities" else set()
-    notes, found = [], {}
+    notes, found, rejections = [], {}, []
     for column, canonical in value_sets.items():
         if not any(spec.values for spec in projection.specs.get(column, [])):
             continue
@@ -451,16 +456,19 @@ def check_unknown_values(
             "in the mapping file"
         )
         if mode == "reject":
-            raise FileRejected(
-                file=file,
-                row=min(row for _, _, row, *_ in unknown),
-                column=column,
-                found=f"{len(unknown)} value(s) that the mapping's `values` does not map to "
-                f"a {column} of the contract: {listed}",
-                expected=f"one of {', '.join(canonical)}; add them to {where}, for "
-                "example:\n" + "\n".join(lines),
-                rule=f"{column}.mapped",
+            rejections.append(
+                FileRejected(
+                    file=file,
+                    row=min(row for _, _, row, *_ in unknown),
+                    column=column,
+                    found=f"{len(unknown)} value(s) that the mapping's `values` does not map "
+                    f"to a {column} of the contract: {listed}",
+                    expected=f"one of {', '.join(canonical)}; add them to {where}, for "
+                    "example:\n" + "\n".join(lines),
+                    rule=f"{column}.mapped",
+                )
             )
+            continue
         applied = {v: g for v, g in guessed.items() if g is not None and mode == "guess"}
         for value, guess in applied.items():
             # a guessed stage also sets the flags the mapping makes from the stage
@@ -484,4 +492,9 @@ def check_unknown_values(
         if left:
             note += f"; quarantined, no guess: {left}"
         notes.append(f"{note}. Confirm or correct them in {where}:\n" + "\n".join(lines))
+    if rejections:  # every column's values in the one error
+        first, *others = rejections
+        if others:
+            first.expected += "".join(f"\nalso column {o.column}: {o.found}" for o in others)
+        raise first
     return notes, found

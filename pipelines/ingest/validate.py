@@ -329,15 +329,25 @@ def _formatted_expectation(rule: Rule, formats: dict[str, tuple[str, ...]]) -> R
 
 
 def _keep_earliest(con: duckdb.DuckDBPyConnection, checked: str, table: str, by: str) -> list[str]:
-    """Valid rows sharing a key collapse into the one with the earliest `by`. The others
-    move to `<checked>_merged` with their survivor's row number; they count as loaded,
-    unless the survivor is quarantined later (see `restore_merged`)."""
-    key = ", ".join(q(k) for k in TABLES[table].key)
+    """Valid rows that repeat the row before them collapse into it: within each value of
+    the table's first key column (an opportunity), in `by` order, a row whose other key
+    values (the stage) are those of the row before it is the same visit, recorded again
+    (an amount change, a second vendor stage of one repradar stage). A stage entered
+    again after another one is a new row. The merged rows move to `<checked>_merged` with
+    their survivor's row number; they count as loaded, unless the survivor is quarantined
+    later (see `restore_merged`)."""
+    parent, *others = [k for k in TABLES[table].key if k != by]
+    same = " AND ".join(f"{q(c)} IS NOT DISTINCT FROM lag({q(c)}) OVER p" for c in others) or "true"
+    order = f"{q(by)} NULLS LAST, _row"
     con.execute(
-        f"CREATE TEMP TABLE {checked}_merged AS SELECT * FROM (SELECT *, rowid AS _rid, "
-        f"first_value(_row) OVER w AS _survivor, row_number() OVER w AS _rank "
-        f"FROM {checked} WHERE len(_errors) = 0 "
-        f"WINDOW w AS (PARTITION BY {key} ORDER BY {q(by)} NULLS LAST, _row)) WHERE _rank > 1"
+        f"CREATE TEMP TABLE {checked}_merged AS SELECT * EXCLUDE (_new, _run) FROM ("
+        f"SELECT *, first_value(_row) OVER w AS _survivor, row_number() OVER w AS _rank FROM ("
+        f"SELECT *, sum(_new) OVER (PARTITION BY {q(parent)} ORDER BY {order} "
+        f"ROWS UNBOUNDED PRECEDING) AS _run FROM ("
+        f"SELECT *, rowid AS _rid, CASE WHEN row_number() OVER p > 1 AND {same} THEN 0 "
+        f"ELSE 1 END AS _new FROM {checked} WHERE len(_errors) = 0 "
+        f"WINDOW p AS (PARTITION BY {q(parent)} ORDER BY {order}))) "
+        f"WINDOW w AS (PARTITION BY {q(parent)}, _run ORDER BY {order})) WHERE _rank > 1"
     )
     merged = con.execute(
         f"DELETE FROM {checked} WHERE rowid IN (SELECT _rid FROM {checked}_merged)"
@@ -345,8 +355,8 @@ def _keep_earliest(con: duckdb.DuckDBPyConnection, checked: str, table: str, by:
     if not merged:
         return []
     return [
-        f"{merged:,} row(s) merged into an earlier row with the same "
-        f"{', '.join(TABLES[table].key)} (keep_earliest: {by})"
+        f"{merged:,} row(s) merged into the row before them, the same "
+        f"{', '.join(others)} of one {parent} recorded again (keep_earliest: {by})"
     ]
 
 
@@ -358,11 +368,11 @@ def restore_merged(con: duckdb.DuckDBPyConnection, checked: str, table: str) -> 
     ).fetchone()[0]
     if not exists:
         return
-    same_key = " AND ".join(f"s.{q(k)} = m.{q(k)}" for k in TABLES[table].key)
     con.execute(
         f"INSERT INTO {checked} BY NAME SELECT m.* EXCLUDE (_rid, _survivor, _rank, _errors), "
         f"s._errors AS _errors FROM {checked}_merged AS m JOIN {checked} AS s "
-        f"ON s._row = m._survivor AND {same_key} WHERE len(s._errors) > 0"
+        f"ON s._row = m._survivor AND s.{q(TABLES[table].key[0])} = m.{q(TABLES[table].key[0])} "
+        f"WHERE len(s._errors) > 0"
     )
     con.execute(f"DROP TABLE {checked}_merged")
 
@@ -524,15 +534,18 @@ def summarise(
         outcomes.append(
             RuleOutcome(rule_id, by_rule[rule_id].expectation, column, policy, failed, example)
         )
-        if policy == Policy.REJECT_FILE:
-            raise FileRejected(
-                file=context.file,
-                row=row,
-                column=column,
-                found=f"{found} ({failed} row(s) fail {rule_id}, whose policy rejects the file)",
-                expected=expected,
-                rule=rule_id,
-            )
+    rejecting = [r for r in rows if r[1] == Policy.REJECT_FILE]
+    if rejecting:
+        (rule_id, _, failed, row, column, found, expected), *others = rejecting
+        also = "".join(f"; also {o[2]} row(s) fail {o[0]} (first: row {o[3]})" for o in others)
+        raise FileRejected(
+            file=context.file,
+            row=row,
+            column=column,
+            found=f"{found} ({failed} row(s) fail {rule_id}, whose policy rejects the file{also})",
+            expected=expected,
+            rule=rule_id,
+        )
     if staged.malformed:
         first = staged.malformed[0]
         outcomes.insert(
@@ -553,7 +566,7 @@ def summarise(
     verdict.outcomes = outcomes
     if verdict.rows_read and quarantined > context.max_quarantine_share * verdict.rows_read:
         first = next(o for o in outcomes if o.policy != Policy.WARN)
-        raise FileRejected(
+        error = FileRejected(
             file=context.file,
             row=None,
             column=None,
@@ -563,4 +576,6 @@ def summarise(
             "many failures usually mean a wrong date order, delimiter or column mapping",
             rule="file.quarantine_share",
         )
+        error.outcomes = outcomes  # every rule's count, for the summary
+        raise error
     return verdict

@@ -1,5 +1,6 @@
--- One row per opportunity and stage it recorded entering (including the lost stage): how
--- long it stayed, which stage came next and whether that was a step forward.
+-- One row per entry of an opportunity into a stage (including the lost stage), in order
+-- (entry_number): a deal that goes back to a stage has a row per visit. How long it
+-- stayed, which stage came next and whether that was a step forward.
 with entries as (
     select
         opportunity_id,
@@ -29,7 +30,7 @@ sequenced as (
 )
 
 select
-    {{ dbt.hash(dbt.concat(['sequenced.opportunity_id', "'|'", 'sequenced.stage_name'])) }} as stage_transition_id,
+    {{ dbt.hash(dbt.concat(['sequenced.opportunity_id', "'|'", "cast(sequenced.entry_number as " ~ dbt.type_string() ~ ")"])) }} as stage_transition_id,
     sequenced.opportunity_id,
     opportunities.owner_employee_key,
     opportunities.team,

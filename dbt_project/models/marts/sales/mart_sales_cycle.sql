@@ -1,5 +1,6 @@
 -- Sales-cycle length of closed deals by close month, team and segment, with the median
--- days spent in each stage by those deals.
+-- days spent in each stage by those deals (every visit of a stage a deal re-entered
+-- counts: the days of all its visits add up).
 {%- set stages = var('funnel_stages') %}
 with closed as (
     select opportunity_id, close_month, team, segment, is_won, cycle_days
@@ -14,7 +15,7 @@ stage_days as (
     select
         transitions.opportunity_id,
         {%- for stage in stages %}
-        max(case when transitions.stage_name = '{{ stage }}' then transitions.days_in_stage end)
+        sum(case when transitions.stage_name = '{{ stage }}' then transitions.days_in_stage end)
             as days_in_{{ stage | lower | replace(' ', '_') }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ ref('fct_stage_transitions') }} as transitions
