@@ -35,7 +35,13 @@ from tests.marts import query, table_fingerprint
 DISK_MIB = 80  # holds the daily-run warehouse (~30 MiB), its models and the filler
 KILLED = -signal.SIGKILL
 KILL = "os.kill(os.getpid(), signal.SIGKILL)"
-CRASH_PRELUDE = "import os, signal, sys\nfrom pathlib import Path\n"
+# The training faults happen after the backtest, which is the same on every copy of the
+# daily-run warehouse: each training here reuses the one computed once (`backtest_file`).
+CRASH_PRELUDE = """import os, pickle, signal, sys
+from pathlib import Path
+import models_ml.train
+models_ml.train.run_backtest = lambda *a, **k: pickle.loads(Path(sys.argv[2]).read_bytes())
+"""
 TRAIN_KILLED_BEFORE_ITS_RUN_IS_RECORDED = f"""{CRASH_PRELUDE}
 import models_ml.train as train
 train._record = lambda *args: {KILL}
@@ -60,7 +66,8 @@ store._write_synced = write_one_then_die
 import models_ml.train as train
 train.train(Path(sys.argv[1]))
 """
-BUILD_KILLED_WHILE_DBT_RUNS = f"""{CRASH_PRELUDE}
+BUILD_KILLED_WHILE_DBT_RUNS = f"""import os, signal, sys
+from pathlib import Path
 import pipelines.transform.build as build
 build.invoke = lambda *args, **kwargs: {KILL}
 build.build_duckdb(Path(sys.argv[1]))
@@ -76,11 +83,14 @@ def copy_operated(operated: Path, directory: Path) -> Path:
     return copy
 
 
-def killed(script: str, warehouse: Path) -> None:
+def killed(script: str, warehouse: Path, backtest: Path) -> None:
     """Run `script` on `warehouse` in a fresh interpreter that SIGKILLs itself at the
-    moment the script's patch chooses (as `kill -9` would)."""
+    moment the script's patch chooses (as `kill -9` would); a training reuses `backtest`."""
     finished = subprocess.run(
-        [sys.executable, "-c", script, str(warehouse)], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-c", script, str(warehouse), str(backtest)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert finished.returncode == KILLED, finished.stderr
 
@@ -97,6 +107,27 @@ def entries(directory: Path) -> set[str]:
 
 def invoke(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def backtest_file(operated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The backtest of the daily-run warehouse, computed once and pickled."""
+    from models_ml.backtest import label_horizon_months, run_backtest
+    from models_ml.features import load_snapshots
+
+    snapshots = load_snapshots(operated)
+    horizon = label_horizon_months(snapshots)
+    backtest = run_backtest(snapshots, horizon_months=horizon, random_state=0)  # as train
+    path = tmp_path_factory.mktemp("backtest") / "backtest.pickle"
+    path.write_bytes(pickle.dumps(backtest))
+    return path
+
+
+@pytest.fixture
+def known_backtest(backtest_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`repradar train` in this process reuses the pickled backtest."""
+    backtest = pickle.loads(backtest_file.read_bytes())
+    monkeypatch.setattr("models_ml.train.run_backtest", lambda *args, **kwargs: backtest)
 
 
 @pytest.fixture
@@ -121,9 +152,11 @@ def on_disk(operated: Path, disk: Path) -> Path:
 # kill -9 of train and transform
 
 
-def test_train_killed_before_recording_its_run_keeps_the_last_model_in_use(copy: Path) -> None:
+def test_train_killed_before_recording_its_run_keeps_the_last_model_in_use(
+    copy: Path, backtest_file: Path
+) -> None:
     before, models = run_ids(copy), entries(copy.parent / "models")
-    killed(TRAIN_KILLED_BEFORE_ITS_RUN_IS_RECORDED, copy)
+    killed(TRAIN_KILLED_BEFORE_ITS_RUN_IS_RECORDED, copy, backtest_file)
     assert run_ids(copy) == before
     latest = latest_model_run(copy)
     assert latest["model_run_id"] == before[-1]
@@ -137,26 +170,28 @@ def test_train_killed_before_recording_its_run_keeps_the_last_model_in_use(copy:
 
 
 def test_train_killed_right_after_recording_its_run_leaves_the_runs_files_complete(
-    copy: Path,
+    copy: Path, backtest_file: Path
 ) -> None:
     before = run_ids(copy)
-    killed(TRAIN_KILLED_AFTER_ITS_RUN_IS_RECORDED, copy)
+    killed(TRAIN_KILLED_AFTER_ITS_RUN_IS_RECORDED, copy, backtest_file)
     latest = latest_model_run(copy)
     assert run_ids(copy) == sorted([*before, latest["model_run_id"]])
     assert unusable_model_run(copy, latest) is None
 
 
 def test_train_killed_while_writing_its_files_leaves_only_a_hidden_partial_directory(
-    copy: Path,
+    copy: Path, backtest_file: Path
 ) -> None:
     before, models = run_ids(copy), entries(copy.parent / "models")
-    killed(TRAIN_KILLED_WRITING_ITS_FILES, copy)
+    killed(TRAIN_KILLED_WRITING_ITS_FILES, copy, backtest_file)
     assert run_ids(copy) == before
     [left] = entries(copy.parent / "models") - models
     assert left.startswith(".") and left.endswith(".partial")
 
 
-def test_the_next_training_removes_the_partial_directory_a_killed_one_left(copy: Path) -> None:
+def test_the_next_training_removes_the_partial_directory_a_killed_one_left(
+    copy: Path, known_backtest: None
+) -> None:
     partial = copy.parent / "models" / ".20260101T000000-dead.partial"
     partial.mkdir()
     (partial / "attrition.skops").write_bytes(b"cut short")
@@ -167,7 +202,7 @@ def test_the_next_training_removes_the_partial_directory_a_killed_one_left(copy:
 
 
 def test_a_build_killed_midway_leaves_a_scratch_copy_the_next_writer_removes(copy: Path) -> None:
-    killed(BUILD_KILLED_WHILE_DBT_RUNS, copy)
+    killed(BUILD_KILLED_WHILE_DBT_RUNS, copy, Path("-"))  # no training: no backtest
     scratch = scratch_copy_path(copy)
     assert scratch.stat().st_size == copy.stat().st_size
     with writer_lock(copy):
@@ -276,7 +311,9 @@ def test_score_on_a_full_disk_writes_no_scores_and_leaves_no_copy(on_disk: Path)
     assert query(on_disk, "SELECT count(*) AS n FROM ml.score_runs")["n"].iloc[0] == scorings
 
 
-def test_train_on_a_full_disk_leaves_no_model_directory_and_no_run(on_disk: Path) -> None:
+def test_train_on_a_full_disk_leaves_no_model_directory_and_no_run(
+    on_disk: Path, known_backtest: None
+) -> None:
     models = on_disk.parent / "models"
     before, listing = run_ids(on_disk), entries(models)
     take_free_space(on_disk.parent, leave=64 * 1024)
@@ -291,7 +328,9 @@ def test_train_on_a_full_disk_leaves_no_model_directory_and_no_run(on_disk: Path
     assert run_ids(on_disk) == before
 
 
-def test_a_training_whose_run_fits_the_log_but_not_the_checkpoint_stands(on_disk: Path) -> None:
+def test_a_training_whose_run_fits_the_log_but_not_the_checkpoint_stands(
+    on_disk: Path, known_backtest: None
+) -> None:
     models = on_disk.parent / "models"
     [previous] = models.iterdir()
     files = sum(path.stat().st_size for path in previous.iterdir())

@@ -76,7 +76,7 @@ SMALL_PARQUET_COMPANY = {
 }
 
 SMALL_DIRTY_COMPANY = {
-    "_truth/dirty_manifest.csv": "a0618e5d876c57acad86e79c4f2e73073e5244983928a225fba5430175d106ae",
+    "_truth/dirty_manifest.csv": "ba6f865cf79dbc1641ed959f7a37f68495de5bbd0306da2d31eac1b080ea463c",
     "_truth/handovers.csv": "3c368dac457dccc5e38e2f823ee4986877e795abd5c98fc17cc22fb6443eedc7",
     "_truth/rep_months.csv": "7a8e8d8b2e2edd49cf17d4bd2bdd0e97ff3d1860f25ac5b21ab1ca1aa54a4881",
     "_truth/reps.csv": "2378e4f544844ff675a3fa9d83df689f618ddec92caf7c39bf14d8e90c41eaa1",
