@@ -309,3 +309,53 @@ def test_the_ingest_lists_every_failed_rule_of_every_file_with_counts_and_a_firs
     assert any(
         line.startswith("  close_date.not_before_created_at (warn): 1 row(s)") for line in lines
     )
+
+
+def test_rows_from_headers_gives_a_stage_entry_per_date_entered_column_of_any_pipeline(
+    source: Path, warehouse: Path
+) -> None:
+    write(
+        source,
+        "deals.csv",
+        'Record ID,Date entered "Discovery call (Enterprise)",Date entered "Won (Enterprise)",'
+        'Date exited "Discovery call (Enterprise)"\n'
+        "D1,2026-01-05,2026-02-01,2026-02-01\nD2,2026-01-07,,\n",
+    )
+    ingest(
+        source,
+        warehouse,
+        """
+max_quarantine_share: 1
+tables:
+  crm_opportunity_stage_history:
+    file: deals.csv
+    columns: {opportunity_id: Record ID}
+    rows_from_headers:
+      header: 'Date entered "(.+) \\([^()]*\\)"'
+      column: entered_at
+      as: stage
+      values: {Won: Closed Won}
+""",
+    )
+    assert rows(
+        warehouse,
+        "SELECT opportunity_id, stage, entered_at::VARCHAR FROM raw.crm_opportunity_stage_history "
+        "ORDER BY 1, 3",
+    ) == [
+        ("D1", "Needs Analysis", "2026-01-05"),  # "Discovery call": guessed from its words
+        ("D1", "Closed Won", "2026-02-01"),
+        ("D2", "Needs Analysis", "2026-01-07"),
+    ]
+
+
+def test_rows_from_headers_needs_one_group_in_its_pattern(source: Path) -> None:
+    write(source, "deals.csv", "Record ID\n")
+    bad = write(
+        source.parent,
+        "bad.yaml",
+        "tables:\n  crm_opportunity_stage_history:\n    file: deals.csv\n"
+        "    rows_from_headers: {header: 'Date entered', column: entered_at, as: stage}\n",
+    )
+    result = CliRunner().invoke(app, ["mapping", "check", str(bad), "--source", str(source)])
+    assert result.exit_code == 2
+    assert "exactly one (group)" in result.output

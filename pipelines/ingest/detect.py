@@ -154,9 +154,13 @@ def starter(check: DryRun, match: Match, directory: Path) -> tuple[str, int, lis
                 entries = base if isinstance(base, list) else [base]
                 entry = entries[min(index, len(entries) - 1)]
                 spec = (entry.get("columns") or {}).get(column)
-                if spec is None:
+                from_headers = entry.get("rows_from_headers") or {}
+                if spec is not None:
+                    override = {"columns": {column: _with_values(spec, learned)}}
+                elif from_headers.get("as") == column:
+                    override = {"rows_from_headers": _with_values(from_headers, learned)}
+                else:
                     continue
-                override = {"columns": {column: _with_values(spec, learned)}}
                 if isinstance(base, list):
                     current = tables.get(table) or [{} for _ in entries]
                     current[index] = override

@@ -9,6 +9,7 @@ CRM and HR systems live next to it and can be named without a path.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ TOP_KEYS = {
 }
 UNKNOWN_VALUES = ("guess", "quarantine", "reject")
 TABLE_KEYS = {
+    "rows_from_headers",
     "file",
     "fills_gaps",
     "optional",
@@ -100,6 +102,17 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class HeaderRows:
+    """One `rows:` entry per header matching `pattern`: `value_column` gets the text the
+    pattern's group captured (through `values`), `column` the header's column."""
+
+    pattern: str
+    column: str
+    value_column: str
+    values: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class TableSource:
     """Where one contract table comes from and how its columns are made."""
 
@@ -115,6 +128,7 @@ class TableSource:
     fills_gaps: bool = False  # rows whose key an earlier file of the run gave are dropped
     columns: dict[str, ColumnSpec] = field(default_factory=dict)
     rows: tuple[dict[str, ColumnSpec], ...] = ()
+    rows_from_headers: HeaderRows | None = None  # more `rows:` entries, from the header
     # from the mapping's top level: header -> its localized names, placeholders of empty
     header_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     null_values: tuple[str, ...] = ()
@@ -307,6 +321,40 @@ def _column_specs(where: str, table: str, specs: Any) -> dict[str, ColumnSpec]:
     }
 
 
+HEADER_ROWS_KEYS = {"header", "column", "as", "values"}
+
+
+def _header_rows(where: str, table: str, spec: Any) -> HeaderRows | None:
+    if spec is None:
+        return None
+    where = f"{where}.rows_from_headers"
+    if not isinstance(spec, dict):
+        raise MappingError(f"{where}: expected header, column, as and values")
+    _check_keys(where, spec, HEADER_ROWS_KEYS)
+    pattern, column, value_column = (_text(spec.get(k)) for k in ("header", "column", "as"))
+    try:
+        groups = re.compile(pattern).groups
+    except re.error as error:
+        raise MappingError(
+            f"{where}.header: {pattern!r} is not a regular expression ({error})"
+        ) from error
+    if groups != 1:
+        raise MappingError(f"{where}.header: the pattern needs exactly one (group), the value")
+    for name in (column, value_column):
+        if name not in TABLES[table].columns:
+            raise MappingError(f"{where}: {name!r} is not a column of {table}")
+    values = spec.get("values")
+    if values is not None and not isinstance(values, dict):
+        raise MappingError(f"{where}.values: expected a mapping of source value: contract value")
+    _check_targets(where, table, value_column, values or {})
+    return HeaderRows(
+        pattern,
+        column,
+        value_column,
+        {_text(k): _text(v) for k, v in values.items()} if values is not None else None,
+    )
+
+
 def _files(where: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -348,6 +396,7 @@ def _table_source(path: Path, table: str, spec: Any) -> TableSource:
         keep_earliest=keep,
         optional=spec.get("optional") is True,
         fills_gaps=spec.get("fills_gaps") is True,
+        rows_from_headers=_header_rows(where, table, spec.get("rows_from_headers")),
         columns=_column_specs(f"{where}.columns", table, spec.get("columns") or {}),
         rows=tuple(
             _column_specs(f"{where}.rows[{number}]", table, entry)

@@ -10,6 +10,7 @@ it exactly as on a file written in the contract's shape.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import duckdb
@@ -89,6 +90,24 @@ def _is_read(name: str, specs: list[ColumnSpec]) -> bool:
         if spec.sql is not None and name.casefold() in spec.sql.casefold():
             return True
     return False
+
+
+def _with_header_rows(table_source: TableSource, header: list[str]) -> TableSource:
+    """`rows_from_headers` turned into `rows:` entries, one per matching header (HubSpot's
+    `Date entered "<stage> (<pipeline>)"`, whatever the portal named its stages)."""
+    spec = table_source.rows_from_headers
+    if spec is None:
+        return table_source
+    pattern = re.compile(spec.pattern)
+    found = [(h, m.group(1).strip()) for h in header if (m := pattern.fullmatch(h.strip()))]
+    entries = tuple(
+        {
+            spec.value_column: ColumnSpec(value=value, values=spec.values),
+            spec.column: ColumnSpec(source=name),
+        }
+        for name, value in found
+    )
+    return replace(table_source, rows=(*table_source.rows, *entries))
 
 
 def _entries(table_source: TableSource) -> list[dict[str, ColumnSpec]]:
@@ -322,10 +341,11 @@ def project(
 
     The mapping's expressions run on a locked copy of the staged file (`_sandboxed`),
     never on the warehouse's connection."""
+    sandbox, copy, header = _sandboxed(con, staged, table_source)
+    table_source = _with_header_rows(table_source, list(header.values()))
     entries = _entries(table_source)
     named = set(table_source.columns).union(*table_source.rows) if table_source.rows else set()
     specs = _origins(table, entries, named)
-    sandbox, copy, header = _sandboxed(con, staged, table_source)
     try:
         body, present, notes = _body(table, copy, table_source, entries, named, header)
         body, derived = _derive_flags(table, body, present)
