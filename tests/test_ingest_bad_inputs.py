@@ -909,7 +909,8 @@ def test_every_row_failing_under_max_quarantine_share_one_quarantines_them_all(
         pytest.param(
             "tables:\n  crm_users:\n    filename: users.csv\n",
             "tables.crm_users: unknown key(s) filename; allowed: columns, date_format, delimiter, "
-            "encoding, file, fills_gaps, header_row, keep_earliest, optional, rows, sheet",
+            "encoding, file, fills_gaps, header_row, keep_earliest, optional, rows, "
+            "rows_from_headers, sheet",
             id="table key",
         ),
         pytest.param(
