@@ -52,6 +52,15 @@ def plain(text: object, limit: int | None = None) -> str:
     return shorten(value.strip(), limit)
 
 
+def terminal_lines(text: object) -> str:
+    """`text` for a terminal, keeping its lines and their indentation: on each line,
+    control, bidi-override and invisible format characters removed, tabs as spaces."""
+    return "\n".join(
+        BIDI_AND_INVISIBLE.sub("", CONTROL.sub("", line.replace("\t", " "))).rstrip()
+        for line in str(text).splitlines()
+    )
+
+
 def subject(text: object, limit: int = SUBJECT_LIMIT) -> str:
     """`text` as an e-mail subject or message title: one line (no CR/LF can reach a
     header), no markup characters, at most `limit` characters."""

@@ -359,3 +359,22 @@ def test_rows_from_headers_needs_one_group_in_its_pattern(source: Path) -> None:
     result = CliRunner().invoke(app, ["mapping", "check", str(bad), "--source", str(source)])
     assert result.exit_code == 2
     assert "exactly one (group)" in result.output
+
+
+def test_a_hostile_label_reaches_the_terminal_as_plain_text(source: Path, warehouse: Path) -> None:
+    """A guessed label and a failed value are quoted in the load's warnings and problem
+    lines: no escape sequence or right-to-left override gets through."""
+    hostile = "Zq\x1b[2J\u202ex"  # no guess: quarantined, its value quoted
+    write(
+        source,
+        "deals.csv",
+        DEALS
+        + f"D1,Acme,ann,2026-01-05,2026-03-01,{hostile},10\n"
+        + "D2,Acme,ann,2026-01-05,2026-03-01,Won,10\nD3,Acme,ann,2026-01-05,2026-03-01,Won,10\n",
+    )
+    mapping = write(source.parent, "mapping.yaml", DEALS_MAPPING.replace(", match: name", ""))
+    result = ingest_cli(source, warehouse, "--mapping", str(mapping))
+    assert "warning: stage:" in result.stderr
+    assert "problems in deals.csv" in result.stdout
+    for text in (result.stdout, result.stderr):
+        assert "\x1b" not in text and "\u202e" not in text

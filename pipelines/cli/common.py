@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pipelines.errors import EXIT_FAILURE, RepradarError
+from pipelines.safe_text import terminal_lines
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import State
@@ -52,13 +53,15 @@ class Target(StrEnum):
 
 
 def say(message: str) -> None:
-    """Progress and errors go to stderr; results to stdout."""
-    typer.echo(message, err=True)
+    """Progress and errors go to stderr; results to stdout. Messages quote the data
+    (file names, values, labels): they reach the terminal as plain text."""
+    typer.echo(terminal_lines(message), err=True)
 
 
 def echo_lines(lines: list[str], indent: str = "") -> None:
+    """Result lines on stdout, as plain text (they may quote the data)."""
     for line in lines:
-        typer.echo(f"{indent}{line}")
+        typer.echo(terminal_lines(f"{indent}{line}"))
 
 
 def parse_as_of(value: str | None) -> dt.date:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipelines.cli.common import require_directory, say
+from pipelines.cli.common import echo_lines, require_directory, say
 
 if TYPE_CHECKING:
     from pipelines.ingest.options import IngestOptions
@@ -86,8 +86,7 @@ def check_command(
         raise typer.BadParameter(str(error), param_hint="--source") from error
     except MappingError as error:
         raise typer.BadParameter(str(error), param_hint="MAPPING") from error
-    for line in report_lines(check):
-        typer.echo(line)
+    echo_lines(report_lines(check))
     raise typer.Exit(check.exit_code)
 
 
@@ -130,8 +129,7 @@ def detect_command(
         raise typer.Exit(2)
     typer.echo(f"\nmatches the shipped mapping {chosen.name}: {chosen.options.description}")
     typer.echo(f"dry run of `repradar ingest --source {source} --mapping {chosen.name}`:")
-    for line in report_lines(check):
-        typer.echo(line)
+    echo_lines(report_lines(check))
     if write is not None:
         text, guessed, unguessed = starter(check, chosen, source)
         write.write_text(text, encoding="utf-8")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from pipelines.ingest.load import FileLoad, IngestRequest, IngestResult, run
 from pipelines.ingest.publish import write_report
+from pipelines.safe_text import terminal
 
 
 def ingest(request: IngestRequest, progress: Callable[[str], None]) -> IngestResult:
@@ -62,12 +63,8 @@ def problem_lines(result: IngestResult) -> list[str]:
         if not failed:
             continue
         lines.append(f"problems in {f.source_file} ({f.table}):")
-        for o in failed:
-            example = (
-                o.example
-                if len(o.example) <= EXAMPLE_CHARACTERS
-                else (o.example[: EXAMPLE_CHARACTERS - 3] + "...")
-            )
+        for o in failed:  # the example quotes the file's values: plain text only
+            example = terminal(o.example, EXAMPLE_CHARACTERS)
             lines.append(f"  {o.rule} ({o.policy}): {o.failed:,} row(s); first: {example}")
     return lines
 
