@@ -343,6 +343,18 @@ tables:
     ]
 
 
+HISTORY_MAPPING = """
+tables:
+  crm_opportunity_stage_history:
+    file: OpportunityHistory.csv
+    keep_earliest: entered_at
+    columns:
+      opportunity_id: OpportunityId
+      stage: {from: StageName, values: {Prospecting: Lead}}
+      entered_at: CreatedDate
+"""
+
+
 def test_keep_earliest_merges_repeated_entries_into_the_first(
     source: Path, warehouse: Path, tmp_path: Path
 ) -> None:
@@ -355,20 +367,7 @@ def test_keep_earliest_merges_repeated_entries_into_the_first(
         "D1,Closed Won,2026-02-01T10:00:00.000Z,150\n"
         "D1,Prospecting,2026-01-03T10:00:00.000Z,90\n",
     )
-    mapping = write(
-        tmp_path,
-        "history.yaml",
-        """
-tables:
-  crm_opportunity_stage_history:
-    file: OpportunityHistory.csv
-    keep_earliest: entered_at
-    columns:
-      opportunity_id: OpportunityId
-      stage: {from: StageName, values: {Prospecting: Lead}}
-      entered_at: CreatedDate
-""",
-    )
+    mapping = write(tmp_path, "history.yaml", HISTORY_MAPPING)
     result = ingest_cli(source, warehouse, "--mapping", str(mapping))
     assert result.exit_code == 0
     assert raw_rows(warehouse, "crm_opportunity_stage_history", "stage, entered_at::VARCHAR") == [
@@ -392,20 +391,7 @@ def test_keep_earliest_keeps_a_stage_entered_again_after_another(
         "D1,Prospecting,2026-01-05\nD1,Proposal,2026-01-09\nD1,Proposal,2026-01-12\n"
         "D1,Prospecting,2026-01-20\nD1,Proposal,2026-02-01\n",
     )
-    mapping = write(
-        tmp_path,
-        "history.yaml",
-        """
-tables:
-  crm_opportunity_stage_history:
-    file: OpportunityHistory.csv
-    keep_earliest: entered_at
-    columns:
-      opportunity_id: OpportunityId
-      stage: {from: StageName, values: {Prospecting: Lead}}
-      entered_at: CreatedDate
-""",
-    )
+    mapping = write(tmp_path, "history.yaml", HISTORY_MAPPING)
     assert ingest_cli(source, warehouse, "--mapping", str(mapping)).exit_code == 0
     assert raw_rows(
         warehouse, "crm_opportunity_stage_history", "stage, entered_at::VARCHAR", "2"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from pipelines.contract import OPEN_STAGES, TABLES
+from pipelines.contract import STAGES, TABLES
 from pipelines.ingest import expressions, guesses
 from pipelines.ingest.errors import FileRejected
 from pipelines.ingest.options import ColumnSpec, TableSource
@@ -314,7 +314,7 @@ def _derive_flags(table: str, body: str, present: set[str]) -> tuple[str, list[s
     missing = [f for f in STAGE_FLAGS if f not in present]
     if table != "crm_opportunities" or "stage" not in present or not missing:
         return body, []
-    stages = ", ".join(lit(s.casefold()) for s in (*OPEN_STAGES, "closed won", "closed lost"))
+    stages = ", ".join(lit(s.casefold()) for s in STAGES)
     stage = f"lower(trim({q('stage')}))"
     derived = {
         flag: f"CASE WHEN {stage} IN ({', '.join(lit(s.casefold()) for s in closed)}) "

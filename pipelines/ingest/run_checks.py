@@ -63,13 +63,13 @@ def resolve_names(
         rows = [f"SELECT {q(key)} AS k, {q(NAME_COLUMN)} AS n FROM raw.{parent}"]
         if parent == table:  # a manager named in the same file
             rows.append(f"SELECT {q(key)}, {q(NAME_COLUMN)} FROM {relation}")
-        column = q(rule.column)
+        column, parent_rows = q(rule.column), " UNION ALL ".join(rows)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {relation}_names AS SELECT lower(trim(n)) AS n, "
-            f"min(trim(k)) AS k, count(DISTINCT trim(k)) AS keys FROM ({' UNION ALL '.join(rows)}) "
+            f"min(trim(k)) AS k, count(DISTINCT trim(k)) AS keys FROM ({parent_rows}) "
             f"WHERE nullif(trim(n), '') IS NOT NULL GROUP BY 1"
         )
-        keys = f"SELECT trim(k) FROM ({' UNION ALL '.join(rows)}) WHERE k IS NOT NULL"
+        keys = f"SELECT trim(k) FROM ({parent_rows}) WHERE k IS NOT NULL"
         resolved = con.execute(
             f"UPDATE {relation} SET {column} = m.k FROM {relation}_names AS m "
             f"WHERE lower(trim({relation}.{column})) = m.n AND m.keys = 1 "
