@@ -33,6 +33,7 @@ from models_ml.store import load_model, model_files_problem
 from models_ml.tables import append, table_exists
 from models_ml.train import NO_HR_EMPLOYEES, untrainable_reason
 from pipelines.errors import RepradarError
+from pipelines.partial_files import partial_path, remove_left_over_partials
 from pipelines.warehouse import connect_for_writing, empty_raw_tables, new_run_id
 
 Progress = Callable[[str], None]
@@ -262,14 +263,16 @@ def record_drift(scores: Scores) -> str | None:
     card = scores.card_path
     if not card.exists():
         return None
-    updated = card.with_name(card.name + ".new")
+    remove_left_over_partials(card.parent, card.name)
+    updated = partial_path(card)
     text = with_drift_section(card.read_text(encoding="utf-8"), drift_markdown(scores.drift))
     try:
         updated.write_text(text, encoding="utf-8")
         updated.replace(card)
     except OSError as error:
-        updated.unlink(missing_ok=True)
         return f"warning: the drift section of {card} was not rewritten ({error})"
+    finally:
+        updated.unlink(missing_ok=True)
     return None
 
 

@@ -11,8 +11,13 @@ through the function of the place it is written to, never raw:
 - `subject`: one short line for an e-mail subject or a message title; the characters that
   markup or header syntax needs are dropped (a title is plain text in some channels and
   markdown in others).
-- `html`, `markdown`, `slack`, `teams`, `terminal`, `table_cell`: plain, then escaped for
+- `html`, `markdown`, `terminal`, `terminal_lines`, `table_cell`: plain, then escaped for
   that output (see each).
+
+Chat messages are markdown too: `alerts.channels` hands the markdown body to apprise,
+as HTML for Slack (apprise then applies Slack's own `&amp; &lt; &gt;` escapes, so
+`<!channel>`, `<@U1>` and `<url|text>` arrive as text) and as markdown for Teams (where
+the entities and escaped brackets leave no `<at>` mention and no link).
 """
 
 from __future__ import annotations
@@ -79,19 +84,6 @@ def markdown(text: object, limit: int | None = None) -> str:
     or heading); plain first, so no line break can start a heading or a list."""
     value = plain(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return MARKDOWN_SPECIAL.sub(r"\\\1", value)
-
-
-def slack(text: object, limit: int | None = None) -> str:
-    """`text` for a Slack `mrkdwn` or `plain_text` field that is sent as is: Slack's own
-    escapes (`&amp; &lt; &gt;`), so `<!channel>`, `<@U1>` and `<url|text>` are text."""
-    return plain(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def teams(text: object, limit: int | None = None) -> str:
-    """`text` for an Adaptive Card or MessageCard text field: Teams renders it as markdown
-    and reads `<at>...</at>` as a mention, so the `markdown` rules apply (entities for
-    `& < >`, backslash before markdown punctuation)."""
-    return markdown(text, limit)
 
 
 def terminal(text: object, limit: int | None = None) -> str:

@@ -52,8 +52,6 @@ SINKS = [
     safe_text.subject,
     safe_text.html,
     safe_text.markdown,
-    safe_text.slack,
-    safe_text.teams,
     safe_text.terminal,
     safe_text.table_cell,
 ]
@@ -132,18 +130,6 @@ def test_markdown_renders_to_html_as_exactly_the_plain_text(hostile: str) -> Non
     assert re.sub(r"</?(ul|li)>|\n", "", rendered) == safe_text.html(hostile, None).replace(
         "&quot;", '"'
     ).replace("&#x27;", "'")
-
-
-def test_slack_escapes_mentions_and_links_the_way_slack_requires() -> None:
-    assert safe_text.slack(CHANNEL) == "&lt;!channel&gt;"
-    assert safe_text.slack(USER) == "&lt;@U123&gt;"
-    assert safe_text.slack(SLACK_LINK) == "&lt;http://evil|click&gt;"
-    assert safe_text.slack("R&D") == "R&amp;D"
-
-
-def test_teams_neutralises_at_mentions_and_markdown_links() -> None:
-    assert safe_text.teams("<at>Boss</at>") == "&lt;at&gt;Boss&lt;/at&gt;"
-    assert safe_text.teams(MD_LINK) == r"\[x\](https://evil.example)"
 
 
 def test_terminal_prints_no_escape_sequence() -> None:

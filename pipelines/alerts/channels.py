@@ -24,6 +24,7 @@ from typing import Protocol
 
 from pipelines import settings
 from pipelines.errors import RepradarError
+from pipelines.partial_files import partial_path, remove_left_over_partials
 from pipelines.safe_text import plain
 
 TITLE_LIMIT = 300  # characters of a title or e-mail subject
@@ -102,7 +103,7 @@ class AppriseChannel:
         markdown (`safe_text.markdown`). Slack is given the body as HTML: apprise's
         markdown path for Slack turns any `!channel>`, `@U1>` or `url|text>` it finds back
         into a live mention or link, its HTML path escapes text as Slack requires
-        (`&amp; &lt; &gt;`, as `safe_text.slack` does)."""
+        (`&amp; &lt; &gt;`)."""
         import apprise
         from apprise.conversion import markdown_to_html
 
@@ -148,11 +149,15 @@ class FileChannel:
         if message.attachment:
             text += f"\nAttached: [{message.attachment.name}]({message.attachment.resolve()})\n"
         path = self.directory / f"{message.alert_id:05d}-{slug}.md"
-        partial = path.with_name(f".{path.name}.partial")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        partial.replace(path)
+        remove_left_over_partials(self.directory)
+        partial = partial_path(path)
+        try:
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(text)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 def configured_channels(audience: str, outbox_directory: Path) -> list[Channel]:

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.alerts.drafts import AlertDraft
+from pipelines.partial_files import partial_path, remove_left_over_partials
 from pipelines.report.charts import all_charts
 from pipelines.report.content import ReportContent, report_content, summary_markdown
 from pipelines.report.data import ReportData, read_report_data
 from pipelines.report.render import render_html, render_pdf
 
 Progress = Callable[[str], None]
+REPORT_PREFIX = "leadership-report-"
 
 
 @dataclass
@@ -36,7 +38,8 @@ def build_report(
     warehouse: Path, out: Path | None = None, progress: Progress | None = None
 ) -> ReportResult:
     """Write leadership-report-<as of>.html and .pdf into `out` (default
-    reports/leadership/ next to the warehouse); each file appears whole or not at all."""
+    reports/leadership/ next to the warehouse); each file appears whole or not at all,
+    and no partial file outlives a failure (one a killed report left is removed here)."""
     say = progress or (lambda _message: None)
     directory = out or default_report_directory(warehouse)
     directory.mkdir(parents=True, exist_ok=True)
@@ -46,16 +49,21 @@ def build_report(
     say("drawing the charts ...")
     charts = all_charts(data)
     generated_at = dt.datetime.now(dt.UTC)
-    stem = f"leadership-report-{data.as_of:%Y-%m-%d}"
+    stem = f"{REPORT_PREFIX}{data.as_of:%Y-%m-%d}"
     html = directory / f"{stem}.html"
     pdf = directory / f"{stem}.pdf"
     say("writing the HTML and the PDF ...")
-    partial_html = html.with_name(f".{html.name}.partial")
-    partial_html.write_text(render_html(content, charts, generated_at), encoding="utf-8")
-    partial_pdf = pdf.with_name(f".{pdf.name}.partial")
-    render_pdf(content, charts, generated_at, partial_pdf)
-    partial_html.replace(html)
-    partial_pdf.replace(pdf)
+    remove_left_over_partials(directory, f"{REPORT_PREFIX}*")
+    partial_html = partial_path(html)
+    partial_pdf = partial_path(pdf)
+    try:
+        partial_html.write_text(render_html(content, charts, generated_at), encoding="utf-8")
+        render_pdf(content, charts, generated_at, partial_pdf)
+        partial_html.replace(html)
+        partial_pdf.replace(pdf)
+    finally:
+        partial_html.unlink(missing_ok=True)
+        partial_pdf.unlink(missing_ok=True)
     return ReportResult(html=html, pdf=pdf, data=data, content=content)
 
 
