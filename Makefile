@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(VENV)/bin/repradar demo
 
 test: $(TEST_STAMP)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
