@@ -21,6 +21,13 @@ from typer.testing import CliRunner, Result
 from pipelines.cli import app
 from pipelines.contract import DATE, TABLES, TIMESTAMP
 
+# A pytest-xdist worker runs as `python -c`, so its `__main__` has no `__file__`; pyspark's
+# `sql.connect` (imported by Great Expectations) then takes the worker for a doctest run and
+# calls sys.exit(0) (pyspark 4.0, sql/connect/utils.py). An empty main file keeps it importing
+# as it does in a plain `pytest` run (multiprocessing's spawn would run /dev/null: nothing).
+if os.environ.get("PYTEST_XDIST_WORKER") and not hasattr(sys.modules["__main__"], "__file__"):
+    sys.modules["__main__"].__file__ = os.devnull
+
 REPO = Path(__file__).resolve().parents[1]
 REPRADAR = str(Path(sys.executable).parent / "repradar")
 AS_OF = "2026-10-31"
