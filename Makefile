@@ -26,8 +26,11 @@ $(TEST_STAMP): pyproject.toml uv.lock | $(UV)
 demo: $(STAMP)
 	$(VENV)/bin/repradar demo
 
+# Two workers, one test file each at a time. One OpenMP/BLAS thread per process: two
+# workers on two cores each spinning up all-core thread pools (scikit-learn's gradient
+# boosting) run many times slower than one thread each.
 test: $(TEST_STAMP)
-	$(VENV)/bin/pytest -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(VENV)/bin/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -56,6 +56,7 @@ from pipelines.warehouse import (
     empty_raw_tables,
     is_disk_full,
     new_run_id,
+    refuse_if_writing,
     writer_lock,
 )
 
@@ -293,6 +294,7 @@ def train(
     """Backtest, fit and audit both models on `warehouse`, store them, record the run."""
     clock = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    refuse_if_writing(warehouse)
     try:
         snapshots = load_snapshots(warehouse)
         handovers = load_handovers(warehouse)

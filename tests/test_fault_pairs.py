@@ -104,6 +104,12 @@ def test_a_writing_command_is_refused_with_exit_4_while_another_run_writes(
     assert not scratch_copy_path(held).exists()
 
 
+def test_train_is_refused_before_it_spends_time_backtesting(held: Path) -> None:
+    result = invoke("train", "--warehouse", str(held))
+    assert result.exit_code == 4
+    assert "backtesting" not in result.output
+
+
 def test_the_refusal_names_the_process_that_holds_the_warehouse(held: Path) -> None:
     result = invoke("transform", "--warehouse", str(held))
     assert f"(pid {__import__('os').getpid()}, started " in result.stderr

@@ -14,7 +14,7 @@ from pipelines.warehouse.connect import (
 )
 from pipelines.warehouse.contents import empty_raw_tables, raw_row_counts
 from pipelines.warehouse.ids import new_run_id
-from pipelines.warehouse.lock import writer_lock
+from pipelines.warehouse.lock import refuse_if_writing, writer_lock
 from pipelines.warehouse.paths import remove_database, resolve_warehouse, scratch_copy_path
 from pipelines.warehouse.space import (
     disk_full,
@@ -45,6 +45,7 @@ __all__ = [
     "q",
     "raw_row_counts",
     "read_only",
+    "refuse_if_writing",
     "remove_database",
     "resolve_warehouse",
     "scratch_copy_path",

@@ -53,3 +53,10 @@ def writer_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             _note_holder(lock, "")
+
+
+def refuse_if_writing(path: Path) -> None:
+    """WarehouseBusy now when another run writes `path`, for a step that works for a while
+    before it takes the lock (training), so it is not refused only at the end."""
+    with writer_lock(path):
+        pass
