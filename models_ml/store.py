@@ -21,6 +21,7 @@ import skops.io as sio
 
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
 from pipelines.errors import RepradarError
+from pipelines.file_modes import private_directory
 from pipelines.warehouse import disk_full, free_space, fsync_directory, is_disk_full
 
 TRUSTED_TYPES = frozenset(
@@ -69,7 +70,7 @@ def write_model_directory(directory: Path, files: dict[str, bytes]) -> None:
     DiskFull, with nothing left behind, when they do not fit."""
     needed = sum(len(content) for content in files.values())
     what = f"the model files of {directory.name}"
-    directory.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(directory.parent)
     if free_space(directory.parent) < needed:
         raise disk_full(directory.parent, needed, what)
     partial = partial_directory(directory)

@@ -112,6 +112,13 @@ MAX_FIELD_KB = Setting(
     "its line",
     "repradar",
 )
+SHARED_MODE = Setting(
+    "REPRADAR_SHARED_MODE",
+    "0640",
+    "file mode (octal) of what leadership is given (the report); everything else repradar "
+    "writes is 0600, its folders 0700",
+    "repradar",
+)
 HOME = Setting(
     "REPRADAR_HOME",
     None,
@@ -135,6 +142,7 @@ SETTINGS = (
     MAX_XLSX_MB,
     MAX_ROWS,
     MAX_FIELD_KB,
+    SHARED_MODE,
     HOME,
 )
 
@@ -178,3 +186,19 @@ def whole_number(setting: Setting) -> int:
     if not text.strip().isdigit() or int(text) <= 0:
         raise UsageError(f"{setting.name} must be a positive whole number, not {text!r}")
     return int(text)
+
+
+def shared_mode() -> int:
+    """$REPRADAR_SHARED_MODE as a mode: octal, read and write bits only, never writable by
+    others than the owner (UsageError naming the setting otherwise)."""
+    text = (value(SHARED_MODE) or str(SHARED_MODE.default)).strip().removeprefix("0o")
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o777 or mode & 0o111 or mode & 0o022 or not mode & 0o400:
+        raise UsageError(
+            f"{SHARED_MODE.name} must be an octal file mode the owner can read and only the "
+            f"owner can write, without execute bits (such as 0640 or 0600), not {text!r}"
+        )
+    return mode

@@ -38,10 +38,11 @@ MARKDOWN_LINK = "[x](https://evil.example)"
 def run_repradar(
     *args: str, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    """Run the installed `repradar` entry point as a user would (`env`: extra variables)."""
+    """Run the installed `repradar` entry point as a user would (`env`: extra variables),
+    from a shell whose umask lets everyone read what is created (022, the usual default)."""
     environment = {**os.environ, **(env or {})}
     result = subprocess.run(
-        [REPRADAR, *args], capture_output=True, text=True, cwd=REPO, env=environment
+        [REPRADAR, *args], capture_output=True, text=True, cwd=REPO, env=environment, umask=0o022
     )
     if check and result.returncode != 0:
         raise AssertionError(f"repradar {' '.join(args)} failed:\n{result.stderr}")

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from pipelines import settings
 from pipelines.errors import RepradarError
+from pipelines.file_modes import private_directory
 from pipelines.partial_files import partial_path, remove_left_over_partials
 from pipelines.safe_text import plain
 
@@ -143,7 +144,7 @@ class FileChannel:
 
     def send(self, message: Message) -> None:
         """Readable by the owner only: the files name people and their risk."""
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_directory(self.directory)
         slug = re.sub(r"[^a-z0-9]+", "-", message.header.lower()).strip("-")[:60]
         text = f"# {message.header}\n\n{message.body}\n"
         if message.attachment:

@@ -24,6 +24,7 @@ from pipelines.cli import (
 )
 from pipelines.cli.alerts_commands import alerts_app
 from pipelines.cli.mapping_commands import mapping_app
+from pipelines.file_modes import keep_files_private
 
 # People data: no usage telemetry from the temporary Prefect server unless asked for (it
 # also races the server's SQLite file: "database is locked"). Set before Prefect loads.
@@ -43,6 +44,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+@app.callback()
+def keep_what_is_written_private() -> None:
+    # Every file a command writes is its owner's alone (pipelines.file_modes).
+    keep_files_private()
+
+
 app.command("generate")(generate_commands.generate_command)
 app.command("ingest")(ingest_commands.ingest_command)
 app.command("transform")(transform_commands.transform_command)

@@ -11,6 +11,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from pipelines.file_modes import keep_files_private
 from pipelines.ingest import IngestRequest, IngestResult, markdown_summary, report
 from pipelines.ingest.load import run
 from pipelines.ingest.options import IngestOptions, read_mapping
@@ -48,6 +49,7 @@ def ingest_flow(
     force: bool = False,
 ) -> IngestResult:
     """Validate the exports in `source` and load them into the warehouse's raw schema."""
+    keep_files_private()
     target = resolve_warehouse(Path(warehouse) if warehouse else None)
     request = IngestRequest(
         source=Path(source),

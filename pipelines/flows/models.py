@@ -14,6 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from models_ml.summary import backtest_lines, format_risk_by_team, risk_by_team, score_lines
 from models_ml.train import TrainingSkipped, TrainResult, train
+from pipelines.file_modes import keep_files_private
 from pipelines.steps import ScoreResult, Skipped, Steps
 from pipelines.warehouse import resolve_warehouse
 
@@ -52,6 +53,7 @@ def score_task(warehouse: Path) -> ScoreResult | Skipped:
 @flow(name="train")
 def train_flow(warehouse: str | None = None) -> TrainResult | Skipped:
     """Backtest, choose, fit and audit the attrition and account-loss models."""
+    keep_files_private()
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     result = train_task(path)
     if isinstance(result, Skipped):
@@ -87,6 +89,7 @@ def _score_markdown(result: ScoreResult, warehouse: Path) -> str:
 @flow(name="score")
 def score_flow(warehouse: str | None = None) -> ScoreResult | Skipped:
     """Score the latest month and build the risk marts."""
+    keep_files_private()
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     result = score_task(path)
     if isinstance(result, Skipped):

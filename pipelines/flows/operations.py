@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from models_ml.train import TrainResult
 from pipelines.alerts.channels import Channel
 from pipelines.alerts.run import DeliveryResult, send_alerts, send_report, utc_now
+from pipelines.file_modes import keep_files_private
 from pipelines.flows.ingest import ingest_flow
 from pipelines.flows.models import score_task
 from pipelines.flows.transform import transform_flow
@@ -121,6 +122,7 @@ def _alerts_artifact(result: DeliveryResult, key: str, notes: list[str] | None =
 @flow(name="report")
 def report_flow(warehouse: str | None = None, out: str | None = None) -> ReportResult:
     """Write the leadership report (HTML and PDF) from the marts."""
+    keep_files_private()
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     report = build_report_task(path, Path(out) if out else None)
     _report_artifact(report)
@@ -134,6 +136,7 @@ def alerts_flow(
     """Record new HR alerts and deliver the due ones, failed ones included once their
     backoff has passed (at most `cap` a day; default $REPRADAR_ALERT_DAILY_CAP or 20).
     `resend_unknown`: send again what a stopped run left unknown (checked by a person)."""
+    keep_files_private()
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     result = send_alerts_task(path, cap, resend_unknown=resend_unknown)
     _alerts_artifact(result, "alerts-summary")
@@ -154,6 +157,7 @@ def daily_flow(
     scoring are skipped, and the run still succeeds, when the data holds nothing for them
     (no HR exports, no exits to learn from yet); the result says what was skipped and why.
     """
+    keep_files_private()
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     request = PipelineRequest(
         source=Path(source),
@@ -170,6 +174,7 @@ def daily_flow(
 def weekly_report(warehouse: str | None = None, out: str | None = None) -> DeliveryResult:
     """Write the leadership report and deliver it to the leadership list (e-mail with the
     PDF attached, a chat message with the summary, or the file outbox)."""
+    keep_files_private()
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     report = build_report_task(path, Path(out) if out else None)
     _report_artifact(report)

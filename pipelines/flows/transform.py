@@ -11,6 +11,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from pipelines.file_modes import keep_files_private
 from pipelines.transform import TransformResult, build_duckdb, format_kpis, headline_kpis
 from pipelines.transform.gaps import data_gaps
 from pipelines.transform.spark import build_spark
@@ -58,6 +59,7 @@ def markdown_summary(result: TransformResult, kpis: list[str], gaps: list[str]) 
 def transform_flow(warehouse: str | None = None, target: str = "duckdb") -> TransformResult:
     """Build the KPI marts with dbt (`dbt build`: models, data tests and unit tests), and
     say which marts a partial load left empty, and why."""
+    keep_files_private()
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     result = dbt_build(path, target)
     gaps = data_gaps(path)

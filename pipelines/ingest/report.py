@@ -10,6 +10,7 @@ import shutil
 from html import escape
 from pathlib import Path
 
+from pipelines.file_modes import private_directory
 from pipelines.ingest.load import FileLoad, IngestResult
 
 STYLE = """
@@ -117,7 +118,7 @@ def render(result: IngestResult) -> str:
 
 def write(result: IngestResult, directory: Path) -> Path:
     """Write the report and point latest.html at it; returns its path."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_directory(directory)
     path = directory / f"{result.load_id}.html"
     path.write_text(render(result), encoding="utf-8")
     shutil.copyfile(path, directory / "latest.html")

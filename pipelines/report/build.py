@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.alerts.drafts import AlertDraft
+from pipelines.file_modes import share_with_leadership, shared_directory
 from pipelines.partial_files import partial_path, remove_left_over_partials
 from pipelines.report.charts import all_charts
 from pipelines.report.content import ReportContent, report_content, summary_markdown
@@ -41,8 +42,7 @@ def build_report(
     reports/leadership/ next to the warehouse); each file appears whole or not at all,
     and no partial file outlives a failure (one a killed report left is removed here)."""
     say = progress or (lambda _message: None)
-    directory = out or default_report_directory(warehouse)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = shared_directory(out or default_report_directory(warehouse))
     say("reading the marts ...")
     data = read_report_data(warehouse)
     content = report_content(data)
@@ -59,6 +59,8 @@ def build_report(
     try:
         partial_html.write_text(render_html(content, charts, generated_at), encoding="utf-8")
         render_pdf(content, charts, generated_at, partial_pdf)
+        share_with_leadership(partial_html)
+        share_with_leadership(partial_pdf)
         partial_html.replace(html)
         partial_pdf.replace(pdf)
     finally:

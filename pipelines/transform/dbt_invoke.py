@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.file_modes import private_directory
+
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 Progress = Callable[[str], None]
@@ -137,6 +139,7 @@ def invoke(
     under work_dir. `environment` is visible to the profile's env_var() calls."""
     from dbt.cli.main import dbtRunner
 
+    private_directory(work_dir)  # compiled SQL, manifests and logs describe people data
     command = [
         *args,
         "--project-dir", str(PROJECT_DIR),

@@ -10,19 +10,23 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import WarehouseBusy
+from pipelines.file_modes import PRIVATE_FILE
 from pipelines.warehouse.lock import writer_lock
 from pipelines.warehouse.space import is_disk_full
 
 
 def connect_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection, or WarehouseBusy when another program holds the file."""
+    """A read-write connection, or WarehouseBusy when another program holds the file. The
+    file is set back to its owner only (0600) when it was made readable to others."""
     try:
-        return duckdb.connect(str(path))
+        con = duckdb.connect(str(path))
     except duckdb.IOException as error:
         raise WarehouseBusy(
             f"{path} is open in another program ({str(error).splitlines()[0]}); close "
             "it, then run again"
         ) from error
+    path.chmod(PRIVATE_FILE)
+    return con
 
 
 def read_only(path: Path) -> duckdb.DuckDBPyConnection:
