@@ -16,18 +16,19 @@
 # %% [markdown]
 # # repradar: analyst starter
 #
-# A first look at the KPI marts: the sales funnel, headcount and attrition, and revenue at
-# risk by team. Copy a cell, change the SQL, and you have your own analysis.
+# A first look at the KPI marts: the sales funnel and headcount and attrition. Copy a
+# cell, change the SQL, and you have your own analysis.
 #
-# **What you may query.** Everything analyst-facing is in the schema `marts`: aggregates and
-# facts keyed by ids, team and segment. Names and e-mails are never in `marts`. The schemas
-# `restricted` (names, the risk list, the handover worklist), `ml` (person-level scores and
-# model audits) and `ops` (pipeline logs) are for HR and the platform team only; do not
-# copy their rows into an analysis.
+# **What you query: the analyst database.** Every build publishes `analytics.duckdb` beside
+# the HR warehouse: the analyst-facing marts (schema `marts`) with no person in them. No
+# names, e-mails, employee keys, pay, ratings, survey answers or individual risk; counts of
+# people under 5 are suppressed (NULL), headcounts rounded to a multiple of 5 and rates to
+# whole percent. The HR warehouse (`warehouse.duckdb`, readable by its owner only) is for
+# HR; risk by team is leadership's, in the weekly report.
 #
-# **Which warehouse.** The one in `$REPRADAR_WAREHOUSE` if set, otherwise the demo's
-# `data/demo/warehouse.duckdb` (build it with `make demo`). It is opened read-only, so the
-# notebook cannot change it and can run while nothing else writes to it.
+# **Which file.** `$REPRADAR_ANALYTICS` if set, else `analytics.duckdb` beside
+# `$REPRADAR_WAREHOUSE` if that is set, otherwise the demo's `data/demo/analytics.duckdb`
+# (build it with `make demo`). It is opened read-only, so the notebook cannot change it.
 
 # %%
 import os
@@ -41,29 +42,34 @@ from IPython.display import display
 from matplotlib.ticker import PercentFormatter
 
 
-def find_warehouse() -> Path:
-    """$REPRADAR_WAREHOUSE, else data/demo/warehouse.duckdb of the repository we run in."""
-    if os.environ.get("REPRADAR_WAREHOUSE"):
-        path = Path(os.environ["REPRADAR_WAREHOUSE"]).expanduser()
+def find_analytics() -> Path:
+    """$REPRADAR_ANALYTICS, else analytics.duckdb beside $REPRADAR_WAREHOUSE, else
+    data/demo/analytics.duckdb of the repository we run in."""
+    if os.environ.get("REPRADAR_ANALYTICS"):
+        path = Path(os.environ["REPRADAR_ANALYTICS"]).expanduser()
+    elif os.environ.get("REPRADAR_WAREHOUSE"):
+        path = Path(os.environ["REPRADAR_WAREHOUSE"]).expanduser().with_name("analytics.duckdb")
     else:
         here = Path.cwd().resolve()
         root = next((d for d in [here, *here.parents] if (d / "pyproject.toml").exists()), None)
         if root is None:
             raise FileNotFoundError(
-                f"no repository above {here}: set REPRADAR_WAREHOUSE to a warehouse file"
+                f"no repository above {here}: set REPRADAR_ANALYTICS to the analyst database"
             )
-        path = root / "data" / "demo" / "warehouse.duckdb"
+        path = root / "data" / "demo" / "analytics.duckdb"
     if not path.is_file():
-        raise FileNotFoundError(f"no warehouse at {path}: run `make demo` or `repradar demo`")
+        raise FileNotFoundError(
+            f"no analyst database at {path}: run `make demo` or `repradar demo`"
+        )
     return path
 
 
 pd.set_option("display.max_columns", None)  # plain-script runs print every column
 pd.set_option("display.width", 200)
 
-WAREHOUSE = find_warehouse()
-CHARTS = WAREHOUSE.parent / "charts"
-con = duckdb.connect(str(WAREHOUSE), read_only=True)
+ANALYTICS = find_analytics()
+CHARTS = ANALYTICS.parent / "charts"
+con = duckdb.connect(str(ANALYTICS), read_only=True)
 
 
 def show(fig, name: str) -> None:
@@ -74,22 +80,23 @@ def show(fig, name: str) -> None:
         print(f"chart saved to {CHARTS / f'{name}.png'}")
 
 
-print(f"warehouse: {WAREHOUSE}")
+print(f"analyst database: {ANALYTICS}")
 
 # %% [markdown]
 # ## What is in `marts`
 #
-# Each table is documented (definition of every column and KPI) in the dbt catalog:
-# `repradar docs --warehouse data/demo/warehouse.duckdb`.
+# Each table and column carries its definition (from the dbt project's documentation, and
+# what was left out or suppressed for the analyst database) as a comment.
 
 # %%
 tables = con.sql("""
-    select table_name
-    from information_schema.tables
-    where table_schema = 'marts'
+    select table_name, comment as description
+    from duckdb_tables()
+    where database_name = current_database() and schema_name = 'marts'
     order by table_name
 """).df()
-display(tables)
+for table in tables.itertuples():
+    print(f"marts.{table.table_name}: {table.description}\n")
 assert {"mart_funnel_conversion", "mart_headcount_attrition"} <= set(tables["table_name"])
 
 # %% [markdown]
@@ -159,7 +166,8 @@ show(fig, "funnel")
 # month (`is_company_total`); never add the total to the team rows. The trailing-12-month
 # voluntary attrition rate is voluntary exits over the last 12 months divided by the average
 # headcount; it is only plotted where a full 12 months are available
-# (`has_full_trailing_12m`).
+# (`has_full_trailing_12m`) and published (12 months with at least 5 such exits). A month
+# with 1 to 4 exits of a kind shows no bar for it: the count is suppressed.
 
 # %%
 attrition = con.sql("""
@@ -178,18 +186,23 @@ attrition = con.sql("""
 
 assert len(attrition) > 0, "no company-total rows in mart_headcount_attrition"
 assert attrition["month_start"].is_unique, "more than one company total per month"
-assert attrition["trailing_12m_voluntary_attrition_rate"].between(0, 1).all()
+published_rates = attrition["trailing_12m_voluntary_attrition_rate"].dropna()
+assert published_rates.between(0, 1).all(), "attrition rate outside [0, 1]"
 display(attrition.tail(12))
 
 # %%
-full = attrition[attrition["has_full_trailing_12m"]]
+full = attrition[
+    attrition["has_full_trailing_12m"] & attrition["trailing_12m_voluntary_attrition_rate"].notna()
+]
+voluntary = attrition["voluntary_exits"].astype(float)  # suppressed (NULL): no bar
+involuntary = attrition["involuntary_exits"].astype(float)
 fig, ax = plt.subplots(figsize=(10, 4))
-ax.bar(attrition["month_start"], attrition["voluntary_exits"], width=20, label="voluntary exits")
+ax.bar(attrition["month_start"], voluntary, width=20, label="voluntary exits")
 ax.bar(
     attrition["month_start"],
-    attrition["involuntary_exits"],
+    involuntary,
     width=20,
-    bottom=attrition["voluntary_exits"],
+    bottom=voluntary.fillna(0),
     label="involuntary exits",
 )
 ax.set_ylabel("exits in the month")
@@ -208,31 +221,6 @@ handles = ax.get_legend_handles_labels()[0] + rate_ax.get_legend_handles_labels(
 ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
 ax.set_title("Exits per month and voluntary attrition, company total")
 show(fig, "attrition")
-
-# %% [markdown]
-# ## Revenue at risk by team
-#
-# `mart_risk_by_team` exists once the models have scored the reps (`repradar score`; the
-# demo does it). It is aggregates only: per team, how many reps are in the High and Medium
-# risk bands, the expected voluntary exits in the next 3 months and the revenue that would
-# leave with them. Teams with fewer than 5 scored reps are suppressed (every number null) so
-# no one can be singled out; they are left out below.
-
-# %%
-has_risk = "mart_risk_by_team" in set(tables["table_name"])
-
-if not has_risk:
-    print("marts.mart_risk_by_team is not built yet: run `repradar score` first. Skipped.")
-else:
-    risk = con.sql("""
-        select team, reps, high_risk_reps, medium_risk_reps, expected_exits_3m,
-               revenue_at_risk, book_revenue_12m, month_end
-        from marts.mart_risk_by_team
-        where not is_suppressed
-        order by is_company_total desc, revenue_at_risk desc
-    """).df()
-    assert (risk["high_risk_reps"] + risk["medium_risk_reps"] <= risk["reps"]).all()
-    display(risk)
 
 # %%
 con.close()

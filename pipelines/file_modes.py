@@ -31,8 +31,9 @@ def private_directory(path: Path) -> Path:
     return path
 
 
-def share_with_leadership(path: Path) -> None:
-    """Give a file the shared mode ($REPRADAR_SHARED_MODE)."""
+def give_shared_mode(path: Path) -> None:
+    """Give a file made to be shared (the report, the analyst database) the shared mode
+    ($REPRADAR_SHARED_MODE)."""
     path.chmod(settings.shared_mode())
 
 

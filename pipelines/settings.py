@@ -21,7 +21,8 @@ class Setting:
     default: str | None
     meaning: str
     read_by: (
-        str  # "repradar" (this module), "dbt" (profiles.yml / dbt_project.yml) or "prefect.yaml"
+        str  # "repradar" (this module), "dbt" (profiles.yml / dbt_project.yml), "prefect.yaml"
+        # or "notebook" (notebooks/analyst_starter.py, which stands alone)
     )
 
 
@@ -30,6 +31,13 @@ WAREHOUSE = Setting(
     "data/warehouse.duckdb",
     "the HR warehouse file when `--warehouse` is not given",
     "repradar",
+)
+ANALYTICS = Setting(
+    "REPRADAR_ANALYTICS",
+    None,
+    "the analyst database the starter notebook opens (else `analytics.duckdb` beside "
+    "`REPRADAR_WAREHOUSE`, else `data/demo/analytics.duckdb`)",
+    "notebook",
 )
 ALERT_URLS = Setting(
     "REPRADAR_ALERT_URLS",
@@ -115,8 +123,8 @@ MAX_FIELD_KB = Setting(
 SHARED_MODE = Setting(
     "REPRADAR_SHARED_MODE",
     "0640",
-    "file mode (octal) of what leadership is given (the report); everything else repradar "
-    "writes is 0600, its folders 0700",
+    "file mode (octal) of what is made to be shared: the report and the analyst database; "
+    "everything else repradar writes is 0600, its folders 0700",
     "repradar",
 )
 HOME = Setting(
@@ -128,6 +136,7 @@ HOME = Setting(
 
 SETTINGS = (
     WAREHOUSE,
+    ANALYTICS,
     ALERT_URLS,
     ALERT_BLOCKS,
     REPORT_URLS,

@@ -1,5 +1,6 @@
 """Who may read what repradar writes: its owner only, except the report leadership is given
-(issue #18). The CLI runs from a shell with umask 022, so nothing here is private by luck."""
+and the analyst database (issue #18). The CLI runs from a shell with umask 022, so nothing
+here is private by luck."""
 
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ def readable_by_others(root: Path) -> list[str]:
     ]
 
 
-def test_everything_the_daily_run_writes_is_readable_by_its_owner_only(operated: Path) -> None:
-    assert readable_by_others(operated.parent) == []
+def test_everything_the_daily_run_writes_but_the_analyst_database_is_its_owners_only(
+    operated: Path,
+) -> None:
+    shared = f"{operated.parent.name}/analytics.duckdb -rw-r-----"
+    assert readable_by_others(operated.parent) == [shared]
 
 
 def test_the_daily_run_wrote_the_files_this_promise_is_about(operated: Path) -> None:

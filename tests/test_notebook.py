@@ -1,10 +1,12 @@
 """The analyst starter notebook (`notebooks/analyst_starter.py`), executed for real: in a
-Jupyter kernel of this venv, and as a plain script, on the built seed-7 warehouse."""
+Jupyter kernel of this venv, and as a plain script, on the analyst database published
+beside the built seed-7 warehouse."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,9 +25,9 @@ NOTEBOOK = REPO / "notebooks" / "analyst_starter.py"
 STAGES = ["Lead", "Contacted", "Needs Analysis", "Proposal", "Negotiation"]
 
 
-def kernel_env(root: Path, warehouse: Path) -> dict[str, str]:
+def kernel_env(root: Path, analytics: Path) -> dict[str, str]:
     """Jupyter and IPython state under `root`, a `python3` kernelspec that is this venv's
-    interpreter, and the warehouse the notebook should open."""
+    interpreter, and the analyst database the notebook should open."""
     spec_dir = root / "jupyter" / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
     spec = {
@@ -35,7 +37,7 @@ def kernel_env(root: Path, warehouse: Path) -> dict[str, str]:
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return {
-        "REPRADAR_WAREHOUSE": str(warehouse),
+        "REPRADAR_ANALYTICS": str(analytics),
         "JUPYTER_PATH": str(root / "jupyter"),  # searched before the user's and the venv's
         "JUPYTER_PLATFORM_DIRS": "1",
         "JUPYTER_CONFIG_DIR": str(root / "jupyter-config"),
@@ -48,11 +50,11 @@ def kernel_env(root: Path, warehouse: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def executed(operated: Path, tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
-    """The notebook executed top to bottom in a kernel, on a copy of a scored warehouse
-    (after a daily run); a cell that raises fails the fixture with the cell's traceback."""
+    """The notebook executed top to bottom in a kernel, on a copy of the analyst database of
+    a daily run; a cell that raises fails the fixture with the cell's traceback."""
     root = tmp_path_factory.mktemp("notebook")
-    copy = root / "warehouse.duckdb"
-    shutil.copyfile(operated, copy)
+    copy = root / "analytics.duckdb"
+    shutil.copyfile(operated.with_name("analytics.duckdb"), copy)
     nb = jupytext.read(NOTEBOOK)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in kernel_env(root, copy).items():
@@ -83,8 +85,10 @@ def text_of(nb: nbformat.NotebookNode) -> str:
     return "\n".join(parts)
 
 
-def run_as_script(cwd: Path, warehouse: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "REPRADAR_WAREHOUSE": str(warehouse), "MPLBACKEND": "Agg"}
+def run_as_script(cwd: Path, **settings: str) -> subprocess.CompletedProcess:
+    """The notebook as `python notebooks/analyst_starter.py`, given only `settings`."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("REPRADAR_")}
+    env |= {**settings, "MPLBACKEND": "Agg"}
     env["MPLCONFIGDIR"] = str(cwd / "matplotlib")
     return subprocess.run(
         [sys.executable, str(NOTEBOOK)], cwd=cwd, env=env, capture_output=True, text=True
@@ -125,37 +129,51 @@ def test_the_notebook_shows_each_funnel_stage_and_names_the_stage_with_the_lowes
     assert f"Biggest drop: {lowest}, where " in text
 
 
-def test_the_notebook_shows_risk_by_team_once_the_reps_are_scored(
-    executed: nbformat.NotebookNode, operated: Path
+def test_the_notebook_lists_the_published_tables_with_their_descriptions(
+    executed: nbformat.NotebookNode,
 ) -> None:
-    with duckdb.connect(str(operated), read_only=True) as con:
-        teams = con.sql(
-            "select team from marts.mart_risk_by_team where not is_suppressed"
-        ).fetchall()
     text = text_of(executed)
-    assert "not built yet" not in text
-    assert all(team in text for (team,) in teams)
+    assert "mart_headcount_attrition" in text
+    assert "are NULL" in text  # the suppression note of the headcount mart
 
 
-def test_run_as_a_plain_script_the_notebook_saves_both_charts_next_to_the_warehouse(
+def test_the_notebook_reads_no_risk_and_no_hr_schema(executed: nbformat.NotebookNode) -> None:
+    code = "\n".join(cell.source for cell in executed.cells if cell.cell_type == "code")
+    assert not re.search(r"mart_risk|restricted\.|\bml\.|\braw\.|warehouse\.duckdb", code)
+
+
+def test_run_as_a_plain_script_the_notebook_saves_both_charts_next_to_the_analyst_database(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(warehouse, copy)
+    copy = tmp_path / "analytics.duckdb"
+    shutil.copyfile(warehouse.with_name("analytics.duckdb"), copy)
 
-    finished = run_as_script(tmp_path, copy)
+    finished = run_as_script(tmp_path, REPRADAR_ANALYTICS=str(copy))
 
     assert finished.returncode == 0, finished.stderr
+    assert f"analyst database: {copy}" in finished.stdout
     assert "Biggest drop: " in finished.stdout
-    assert "mart_risk_by_team is not built yet: run `repradar score` first" in finished.stdout
     for chart in ("funnel", "attrition"):
         assert (tmp_path / "charts" / f"{chart}.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_the_notebook_stops_with_a_clear_message_when_the_warehouse_is_missing(
+def test_given_only_the_warehouse_the_notebook_opens_the_analyst_database_beside_it(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    shutil.copyfile(warehouse.with_name("analytics.duckdb"), tmp_path / "analytics.duckdb")
+
+    finished = run_as_script(tmp_path, REPRADAR_WAREHOUSE=str(tmp_path / "warehouse.duckdb"))
+
+    assert finished.returncode == 0, finished.stderr
+    assert f"analyst database: {tmp_path / 'analytics.duckdb'}" in finished.stdout
+
+
+def test_the_notebook_stops_with_a_clear_message_when_the_analyst_database_is_missing(
     tmp_path: Path,
 ) -> None:
-    finished = run_as_script(tmp_path, tmp_path / "missing.duckdb")
+    finished = run_as_script(tmp_path, REPRADAR_ANALYTICS=str(tmp_path / "missing.duckdb"))
 
     assert finished.returncode != 0
-    assert f"no warehouse at {tmp_path / 'missing.duckdb'}: run `make demo`" in finished.stderr
+    assert (
+        f"no analyst database at {tmp_path / 'missing.duckdb'}: run `make demo`" in finished.stderr
+    )

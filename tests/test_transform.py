@@ -45,7 +45,7 @@ def test_transform_reports_what_it_built_and_headline_kpis(built: tuple[Path, st
     assert "built 41 models and passed" in stdout
     assert "win rate, deals closed in the last 12 months: " in stdout
     assert "voluntary attrition, trailing 12 months: " in stdout
-    assert f"duckdb -readonly {warehouse}" in stdout
+    assert f"duckdb -readonly {warehouse.with_name('analytics.duckdb')}" in stdout
 
 
 def test_every_mart_of_the_design_is_a_table(warehouse: Path) -> None:

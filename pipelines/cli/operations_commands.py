@@ -114,7 +114,7 @@ class DemoPrinter:
         typer.echo("")
         print_transform(built)
         print_kpis(self.warehouse)
-        typer.echo(f"Query the marts: {query_hint(self.warehouse)}")
+        typer.echo(f"Analysts query the marts: {query_hint(self.warehouse)}")
         typer.echo("")
         say("training the models (rolling-origin backtest) ...")
 

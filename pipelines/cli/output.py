@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 
 
 def query_hint(warehouse: Path) -> str:
-    return f'duckdb -readonly {warehouse} "SELECT * FROM marts.mart_funnel_conversion"'
+    """How an analyst queries the marts: in the analyst database, never the warehouse."""
+    from pipelines.transform.publish import analytics_path
+
+    analytics = analytics_path(warehouse)
+    return f'duckdb -readonly {analytics} "SELECT * FROM marts.mart_funnel_conversion"'
 
 
 def print_ingest(result: IngestResult) -> None:
@@ -58,6 +62,8 @@ def print_transform(result: TransformResult) -> None:
         f"built {result.models} models and passed {result.tests} tests on {result.target} in "
         f"{result.seconds:.1f} s (run {result.run_id})"
     )
+    if result.analytics is not None:
+        typer.echo(f"published the analyst database (no person in it): {result.analytics}")
 
 
 def print_kpis(warehouse: Path) -> None:

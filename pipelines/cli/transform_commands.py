@@ -71,7 +71,7 @@ def transform_command(
         typer.echo("")
         print_kpis(path)
         typer.echo("")
-        typer.echo(f"Query the marts: {query_hint(path)}")
+        typer.echo(f"Analysts query the marts: {query_hint(path)}")
     else:
         typer.echo(f"Spark tables: {result.warehouse}")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.alerts.drafts import AlertDraft
-from pipelines.file_modes import share_with_leadership, shared_directory
+from pipelines.file_modes import give_shared_mode, shared_directory
 from pipelines.partial_files import partial_path, remove_left_over_partials
 from pipelines.report.charts import all_charts
 from pipelines.report.content import ReportContent, report_content, summary_markdown
@@ -59,8 +59,8 @@ def build_report(
     try:
         partial_html.write_text(render_html(content, charts, generated_at), encoding="utf-8")
         render_pdf(content, charts, generated_at, partial_pdf)
-        share_with_leadership(partial_html)
-        share_with_leadership(partial_pdf)
+        give_shared_mode(partial_html)
+        give_shared_mode(partial_pdf)
         partial_html.replace(html)
         partial_pdf.replace(pdf)
     finally:

@@ -2,9 +2,10 @@
 when every model and test passed, so a failed run leaves the last good marts in place.
 
 The copy (`scratch_copy_path`) is removed on every way out: a success (renamed over the
-warehouse, keeping its permissions), a failed build, an error, and a killed run (the next
-writer removes it when it takes the lock). A full disk, before or during the build, ends
-in one `DiskFull` message naming the directory and the space a build needs.
+warehouse, 0600), a failed build, an error, and a killed run (the next writer removes it
+when it takes the lock). A full disk, before or during the build, ends in one `DiskFull`
+message naming the directory and the space a build needs. After a successful build the
+analyst database is published beside the warehouse (`pipelines.transform.publish`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import contextlib
 import datetime as dt
 import os
 import shutil
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +23,9 @@ import duckdb
 
 from pipelines import settings
 from pipelines.errors import DiskFull, RepradarError
+from pipelines.file_modes import PRIVATE_FILE
 from pipelines.transform.dbt_invoke import DbtOutcome, NodeOutcome, Progress, invoke
+from pipelines.transform.publish import publish_analytics
 from pipelines.warehouse import (
     checkpoint,
     connect_for_writing,
@@ -62,6 +64,7 @@ class TransformResult:
     seconds: float
     nodes: list[NodeOutcome] = field(default_factory=list)
     error: str | None = None
+    analytics: Path | None = None  # the analyst database published after a DuckDB build
 
     @classmethod
     def from_outcome(
@@ -167,14 +170,15 @@ def no_room_to_build(warehouse: Path) -> DiskFull:
 
 
 def copy_for_build(warehouse: Path, scratch: Path) -> None:
-    """Copy the warehouse to `scratch` with its permissions and owner, so they survive
-    the rename over it; DiskFull, before anything is written, when the copy cannot fit."""
+    """Copy the warehouse to `scratch`, readable by its owner only (0600, whatever mode
+    the warehouse was given) and with the warehouse's owner, so the rename over it keeps
+    HR data private; DiskFull, before anything is written, when the copy cannot fit."""
     status = warehouse.stat()
     if free_space(warehouse.parent) < status.st_size:
         raise no_room_to_build(warehouse)
-    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     with os.fdopen(descriptor, "wb") as target, warehouse.open("rb") as source:
-        os.fchmod(target.fileno(), stat.S_IMODE(status.st_mode))
+        os.fchmod(target.fileno(), PRIVATE_FILE)
         with contextlib.suppress(PermissionError):  # only root can give a file away
             os.fchown(target.fileno(), status.st_uid, status.st_gid)
         shutil.copyfileobj(source, target, COPY_CHUNK)
@@ -239,6 +243,19 @@ def _build_on_copy(
         remove_database(scratch)
 
 
+def _publish(warehouse: Path) -> Path:
+    """The analyst database from the marts just built; DiskFull when it does not fit
+    (the warehouse's new marts stand, the last analyst database stays in place)."""
+    try:
+        return publish_analytics(warehouse, work_directory(warehouse))
+    except (OSError, duckdb.Error) as error:
+        if is_disk_full(error):
+            raise disk_full(
+                warehouse.parent, warehouse.stat().st_size, "the analyst database"
+            ) from error
+        raise
+
+
 def build_duckdb(
     warehouse: Path,
     *,
@@ -288,5 +305,7 @@ def build_duckdb(
             record_failure(warehouse, result, started, progress)
             if ran_out_of_space(result):
                 raise no_room_to_build(warehouse)
+        else:
+            result.analytics = _publish(warehouse)
     result.seconds = time.perf_counter() - clock
     return result
