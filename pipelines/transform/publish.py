@@ -60,14 +60,16 @@ def _small(expression: str) -> str:
     return f"({expression} BETWEEN 1 AND {MIN_CELL - 1})"
 
 
+def _suppressed(column: str) -> str:
+    """The count, NULL when it is from 1 to MIN_CELL - 1."""
+    return f"CASE WHEN {_small(column)} THEN NULL ELSE {column} END AS {column}"
+
+
 def _exit_reasons() -> str:
     """Reasons with at least MIN_CELL exits in a quarter and termination type as they are
     (their regretted and would-return counts only when 0 or at least MIN_CELL), the others
     pooled into one row whose counts show only when the pool reaches MIN_CELL."""
-    kept = ", ".join(
-        f"CASE WHEN {_small(column)} THEN NULL ELSE {column} END AS {column}"
-        for column in ("exits", "regretted_exits", "would_return")
-    )
+    kept = ", ".join(_suppressed(column) for column in ("exits", "regretted_exits", "would_return"))
     pooled = ", ".join(
         f"CASE WHEN sum({column}) >= {MIN_CELL} THEN sum({column}) END AS {column}"
         for column in ("exits", "regretted_exits", "would_return")
@@ -147,10 +149,7 @@ def _headcount_attrition() -> str:
     company_values = ", ".join(
         [
             *(f"{_rounded_headcount(column)} AS {column}" for column in HEADCOUNTS),
-            *(
-                f"CASE WHEN {_small(column)} THEN NULL ELSE {column} END AS {column}"
-                for column in EVENT_COUNTS
-            ),
+            *(_suppressed(column) for column in EVENT_COUNTS),
             *(
                 f"CASE WHEN {_small(count)} THEN NULL ELSE {_rounded_rate(rate)} END AS {rate}"
                 for rate, count in RATES.items()
