@@ -1,7 +1,7 @@
 """Every setting read from the environment, with its default, in one place.
 
 The README's "Settings" table lists the same variables (a test keeps the two in step).
-Secrets (channel URLs, the employee-key salt) are read here and never logged.
+Secrets (channel URLs, the pseudonym key) are read here and never logged.
 """
 
 from __future__ import annotations
@@ -70,11 +70,20 @@ ALERT_DAILY_CAP = Setting(
     "most alerts delivered per day when `--cap` is not given",
     "repradar",
 )
-EMPLOYEE_KEY_SALT = Setting(
-    "REPRADAR_EMPLOYEE_KEY_SALT",
+PSEUDONYM_KEY = Setting(
+    "REPRADAR_PSEUDONYM_KEY",
+    None,
+    "the secret key of the pseudonymous `employee_key` (HMAC-SHA256 of the employee id), at "
+    "least 32 characters; needed by every build (else `REPRADAR_PSEUDONYM_KEY_BLOCK`, else the "
+    "demo's own key file); secret",
     "repradar",
-    "salt of the pseudonymous `employee_key` (md5 of salt and id); set your own; secret",
-    "dbt",
+)
+PSEUDONYM_KEY_BLOCK = Setting(
+    "REPRADAR_PSEUDONYM_KEY_BLOCK",
+    None,
+    "name of a Prefect Secret block holding the pseudonym key (when `REPRADAR_PSEUDONYM_KEY` "
+    "is not set)",
+    "repradar",
 )
 SPARK_MASTER = Setting(
     "REPRADAR_SPARK_MASTER", "local[2]", "Spark master of the `spark` target", "dbt"
@@ -142,7 +151,8 @@ SETTINGS = (
     REPORT_URLS,
     REPORT_BLOCKS,
     ALERT_DAILY_CAP,
-    EMPLOYEE_KEY_SALT,
+    PSEUDONYM_KEY,
+    PSEUDONYM_KEY_BLOCK,
     SPARK_MASTER,
     SPARK_DRIVER_MEMORY,
     SPARK_DIR,
@@ -211,3 +221,13 @@ def shared_mode() -> int:
             f"owner can write, without execute bits (such as 0640 or 0600), not {text!r}"
         )
     return mode
+
+
+def pseudonym_key() -> str | None:
+    """$REPRADAR_PSEUDONYM_KEY (secret: never log it), or None when unset or empty."""
+    return value(PSEUDONYM_KEY) or None
+
+
+def pseudonym_key_block() -> str | None:
+    """$REPRADAR_PSEUDONYM_KEY_BLOCK: the Prefect Secret block with the key, or None."""
+    return (value(PSEUDONYM_KEY_BLOCK) or "").strip() or None

@@ -28,6 +28,11 @@ from pipelines.contract import DATE, TABLES, TIMESTAMP
 if os.environ.get("PYTEST_XDIST_WORKER") and not hasattr(sys.modules["__main__"], "__file__"):
     sys.modules["__main__"].__file__ = os.devnull
 
+# Every build needs a pseudonym key (there is no default outside the demo): the suite's own,
+# set before any command or flow runs. A test that needs none sets it to "".
+TEST_PSEUDONYM_KEY = "repradar-test-suite-pseudonym-key-0123456789"
+os.environ["REPRADAR_PSEUDONYM_KEY"] = TEST_PSEUDONYM_KEY
+
 REPO = Path(__file__).resolve().parents[1]
 REPRADAR = str(Path(sys.executable).parent / "repradar")
 AS_OF = "2026-10-31"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from pathlib import Path
 
 import duckdb
@@ -104,16 +105,16 @@ def test_every_subcommand_has_help() -> None:
 def test_demo_runs_every_step_and_prints_where_the_results_are(
     tmp_path: Path,
 ) -> None:
-    # simulated people never leave the machine, whatever channels are configured
-    result = run_repradar(
-        "demo", "--dir", str(tmp_path / "demo"), env={"REPRADAR_ALERT_URLS": "json://127.0.0.1:9/"}
-    )
+    # simulated people never leave the machine, whatever channels are configured; with no
+    # pseudonym key configured the demo makes its own
+    env = {"REPRADAR_ALERT_URLS": "json://127.0.0.1:9/", "REPRADAR_PSEUDONYM_KEY": ""}
+    result = run_repradar("demo", "--dir", str(tmp_path / "demo"), env=env)
     assert (tmp_path / "demo" / "exports" / "crm_opportunities.csv").exists()
     assert str(tmp_path / "demo" / "exports") in result.stdout
     assert str(tmp_path / "demo" / "warehouse.duckdb") in result.stdout
     assert "crm_opportunities.csv" in result.stdout.split("Load summary:")[1]
     assert (tmp_path / "demo" / "reports" / "validation" / "latest.html").exists()
-    assert "built 41 models and passed" in result.stdout
+    assert "built 42 models and passed" in result.stdout
     assert "Headline KPIs:" in result.stdout
     assert "win rate, deals closed in the last 12 months: " in result.stdout
     with duckdb.connect(str(tmp_path / "demo" / "warehouse.duckdb"), read_only=True) as con:
@@ -126,6 +127,7 @@ def test_demo_runs_every_step_and_prints_where_the_results_are(
     demo = tmp_path / "demo"
     for path in (
         demo / "warehouse.duckdb",
+        demo / "analytics.duckdb",
         demo / "reports" / "leadership" / "leadership-report-",
         demo / "outbox" / "hr",
     ):
@@ -133,3 +135,6 @@ def test_demo_runs_every_step_and_prints_where_the_results_are(
     assert list((demo / "reports" / "leadership").glob("*.pdf"))
     assert list((demo / "outbox" / "hr").glob("*.md"))
     assert "Not built yet" not in result.stdout
+    key = demo / "pseudonym.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert len(key.read_text().strip()) >= 48

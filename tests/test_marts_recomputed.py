@@ -6,7 +6,6 @@ below is written from the definitions in the README, not from the SQL.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,8 @@ import pandas as pd
 import pytest
 
 from pipelines.contract import STAGES
-from tests.conftest import AS_OF
+from pipelines.pseudonyms import EMPLOYEE, pseudonym
+from tests.conftest import AS_OF, TEST_PSEUDONYM_KEY
 from tests.marts import query
 
 STAGE_ORDER = {stage: i + 1 for i, stage in enumerate(STAGES[:6])}  # ..., Closed Won = 6
@@ -22,7 +22,7 @@ AS_OF_DAY = pd.Timestamp(AS_OF)
 
 
 def employee_key(employee_id: str) -> str:
-    return hashlib.md5(f"repradar:{employee_id}".encode()).hexdigest()
+    return pseudonym(TEST_PSEUDONYM_KEY.encode(), EMPLOYEE, employee_id)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ Company: the small seed-3 company (20 reps, 12 months, as of 2026-10-31), cut do
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,8 +17,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from pipelines.cli import app
+from pipelines.pseudonyms import CRM_USER, pseudonym
 from pipelines.transform.gaps import UNLINKED, data_gaps
-from tests.conftest import AS_OF, ingest_cli, read_exports, run_repradar
+from tests.conftest import AS_OF, TEST_PSEUDONYM_KEY, ingest_cli, read_exports, run_repradar
 from tests.marts import query
 
 pytestmark = pytest.mark.slow
@@ -43,7 +43,7 @@ POLICIES = """policies:
 
 def crm_user_key(user_id: str) -> str:
     """The scorecard key of a rep the HR export does not know (README: Partial data)."""
-    return hashlib.md5(f"repradar:crm-user:{user_id}".encode()).hexdigest()
+    return pseudonym(TEST_PSEUDONYM_KEY.encode(), CRM_USER, user_id)
 
 
 def copy_without(source: Path, out: Path, patterns: tuple[str, ...]) -> Path:

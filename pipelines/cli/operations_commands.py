@@ -164,13 +164,16 @@ def demo_command(
     from pipelines.alerts.channels import FileChannel
     from pipelines.alerts.run import outbox_directory
     from pipelines.generate import GenerateRequest, generate
+    from pipelines.pseudonyms import write_demo_key
     from pipelines.steps import PipelineRequest, StepFailed, Steps, run_steps
+    from pipelines.transform.publish import analytics_path
     from pipelines.warehouse import remove_database
 
     exports = directory / "exports"
     summary = generate(GenerateRequest(out=exports, seed=seed, as_of=parse_as_of(None)), say)
     warehouse = directory / "warehouse.duckdb"
     remove_database(warehouse)
+    write_demo_key(warehouse)  # a new secret per demo, used unless one is configured
     shutil.rmtree(directory / "models", ignore_errors=True)
     shutil.rmtree(directory / "outbox", ignore_errors=True)
     say("ingesting the exports ...")
@@ -191,6 +194,7 @@ def demo_command(
     typer.echo("")
     typer.echo("Results:")
     typer.echo(f"  warehouse:  {warehouse}")
+    typer.echo(f"  analysts:   {analytics_path(warehouse)}")
     if run.report is not None:
         typer.echo(f"  report:     {run.report.html}")
         typer.echo(f"              {run.report.pdf}")

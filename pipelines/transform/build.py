@@ -24,6 +24,7 @@ import duckdb
 from pipelines import settings
 from pipelines.errors import DiskFull, RepradarError
 from pipelines.file_modes import PRIVATE_FILE
+from pipelines.pseudonyms import pseudonym_key, rekey_history, write_pseudonyms
 from pipelines.transform.dbt_invoke import DbtOutcome, NodeOutcome, Progress, invoke
 from pipelines.transform.publish import publish_analytics
 from pipelines.warehouse import (
@@ -216,12 +217,18 @@ def _build_on_copy(
     prepare: Prepare | None,
     select: list[str] | None,
     started: dt.datetime,
+    key: bytes,
+    previous_key: bytes | None,
 ) -> TransformResult:
-    """Build on `scratch` and rename it over the warehouse when everything passed; the
-    copy is gone when this returns or raises."""
+    """Build on `scratch` (its pseudonyms written with `key` first) and rename it over the
+    warehouse when everything passed; the copy is gone when this returns or raises."""
     try:
         checkpoint(warehouse)
         copy_for_build(warehouse, scratch)
+        with connect_for_writing(scratch) as con:
+            if previous_key is not None:
+                rekey_history(con, previous_key, key)
+            write_pseudonyms(con, key)
         if prepare is not None:
             prepare(scratch)
         result = result_of(
@@ -263,15 +270,20 @@ def build_duckdb(
     progress: Progress | None = None,
     prepare: Prepare | None = None,
     select: list[str] | None = None,
+    previous_key: bytes | None = None,
 ) -> TransformResult:
     """dbt build of every model and test into `warehouse`, atomically.
 
     `prepare` writes into the copy before dbt runs (the scoring step puts its ml tables
     there), so its writes land together with the marts built from them, or not at all.
-    `select` limits the build to some nodes (dbt selection syntax). Raises DiskFull when
-    the disk cannot hold the build (the failed run is recorded when there is room).
+    `select` limits the build to some nodes (dbt selection syntax). `previous_key` moves
+    the stored score and alert history from that pseudonym key to the configured one
+    (`repradar pseudonyms rotate`), in the same copy. Raises DiskFull when
+    the disk cannot hold the build (the failed run is recorded when there is room), and
+    UsageError when no pseudonym key is configured or it is not the warehouse's.
     """
     check_raw_data(warehouse)
+    key = pseudonym_key(warehouse)
     run_id = new_run_id()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     clock = time.perf_counter()
@@ -296,6 +308,8 @@ def build_duckdb(
                 prepare=prepare,
                 select=select,
                 started=started,
+                key=key,
+                previous_key=previous_key,
             )
         except (OSError, duckdb.Error) as error:
             if is_disk_full(error):

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import settings
+from pipelines.pseudonyms import check_key, pseudonym_key, pseudonym_table
 from pipelines.transform.build import (
     RISK_SCORES_TAG,
     TransformError,
@@ -23,7 +24,7 @@ from pipelines.transform.build import (
     check_raw_data,
 )
 from pipelines.transform.dbt_invoke import PROJECT_DIR, Progress, invoke
-from pipelines.warehouse import new_run_id, writer_lock
+from pipelines.warehouse import lit, new_run_id, writer_lock
 
 
 def spark_directory(warehouse: Path) -> Path:
@@ -36,8 +37,9 @@ def spark_table_files(warehouse: Path, schema: str, table: str) -> str:
     return str(spark_directory(warehouse) / "warehouse" / f"{schema}.db" / table / "*.parquet")
 
 
-def export_raw(warehouse: Path, directory: Path) -> list[str]:
-    """Write every raw table as directory/<table>/data.parquet; return the table names."""
+def export_raw(warehouse: Path, directory: Path, key: bytes) -> list[str]:
+    """Write every raw table as directory/<table>/data.parquet and the pseudonyms made
+    with `key` as directory/pseudonyms.keys/data.parquet; return the raw table names."""
     if directory.exists():
         shutil.rmtree(directory)
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -52,6 +54,13 @@ def export_raw(warehouse: Path, directory: Path) -> list[str]:
             (directory / table).mkdir(parents=True)
             target = str(directory / table / "data.parquet").replace("'", "''")
             con.execute(f"COPY raw.{table} TO '{target}' (FORMAT parquet)")
+        check_key(con, key)
+        pseudonyms = pseudonym_table(con, key)
+        (directory / "pseudonyms.keys").mkdir(parents=True)
+        target = lit(str(directory / "pseudonyms.keys" / "data.parquet"))
+        con.register("pseudonyms", pseudonyms)
+        con.execute(f"COPY (SELECT * FROM pseudonyms) TO {target} (FORMAT parquet)")
+        con.unregister("pseudonyms")
     return tables
 
 
@@ -68,12 +77,13 @@ def build_spark(
             "`uv sync --extra spark`, or `pip install 'repradar[spark]'`"
         )
     check_raw_data(warehouse)
+    key = pseudonym_key(warehouse)
     say = progress or (lambda _: None)
     state = spark_directory(warehouse).resolve()
     run_id = new_run_id()
     clock = time.perf_counter()
     with writer_lock(warehouse):
-        tables = export_raw(warehouse, state / "raw")
+        tables = export_raw(warehouse, state / "raw", key)
         say(f"handed {len(tables)} raw tables to Spark as Parquet under {state / 'raw'}")
         say("starting Spark (local) and building; the first statement takes ~15 s ...")
         outcome = invoke(

@@ -1,17 +1,21 @@
+-- The HR employees with their pseudonym (HMAC of the employee id under the secret key,
+-- written by repradar into `pseudonyms.keys` before the build: never computed here).
 select
-    employee_id,
-    {{ employee_key('employee_id') }} as employee_key,
-    name as employee_name,
-    email as employee_email,
-    hire_date,
-    termination_date,
-    lower(termination_type) as termination_type,
-    termination_reason,
-    job_title,
-    job_level,
-    team,
-    manager_employee_id,
-    location,
-    gender,
-    birth_year
-from {{ source('hr', 'employees') }}
+    employees.employee_id,
+    keys.pseudonym as employee_key,
+    employees.name as employee_name,
+    employees.email as employee_email,
+    employees.hire_date,
+    employees.termination_date,
+    lower(employees.termination_type) as termination_type,
+    employees.termination_reason,
+    employees.job_title,
+    employees.job_level,
+    employees.team,
+    employees.manager_employee_id,
+    employees.location,
+    employees.gender,
+    employees.birth_year
+from {{ source('hr', 'employees') }} as employees
+left join {{ ref('stg_pseudonyms__keys') }} as keys
+    on keys.kind = 'employee' and keys.source_id = employees.employee_id

@@ -1,0 +1,5 @@
+select
+    kind,
+    source_id,
+    pseudonym
+from {{ source('pseudonyms', 'keys') }}
