@@ -233,3 +233,30 @@ def test_handovers_show_the_departure_month_but_not_its_date_or_kind(
     assert sorted(published["departed_month"].astype(str)) == sorted(
         hr["departed_on"].dt.to_period("M").dt.start_time.dt.date.astype(str)
     )
+
+
+def test_the_analyst_catalog_documents_every_published_table_and_nothing_else(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    finished = run_repradar(
+        "docs", "--analysts", "--warehouse", str(warehouse), "--out", str(tmp_path / "docs")
+    )
+    page = tmp_path / "docs" / "analytics.html"
+    assert f"docs: {page}" in finished.stdout
+    html = page.read_text(encoding="utf-8")
+    for table in PUBLISHED:
+        assert f'<h2 id="{table.name}">marts.{table.name}</h2>' in html
+    assert "dim_employees" not in html and "mart_rep_scorecard" not in html
+    assert "restricted." not in html and "employee_key" not in html
+    assert "are NULL" in html  # the suppression note of the headcount mart
+    assert stat.S_IMODE(page.stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "docs").stat().st_mode) == 0o750
+
+
+def test_the_analyst_catalog_says_when_there_is_no_analyst_database(tmp_path: Path) -> None:
+    (tmp_path / "warehouse.duckdb").touch()
+    finished = run_repradar(
+        "docs", "--analysts", "--warehouse", str(tmp_path / "warehouse.duckdb"), check=False
+    )
+    assert finished.returncode == 1
+    assert f"no analyst database at {tmp_path / 'analytics.duckdb'}" in finished.stderr

@@ -217,6 +217,22 @@ def test_risk_by_team_suppresses_small_teams_and_names_no_one(scored: Path) -> N
     assert not {"employee_key", "employee_name", "employee_email"} & set(teams.columns)
 
 
+def test_risk_by_team_bands_hold_the_exact_sums_they_stand_for(scored: Path) -> None:
+    teams = query(scored, "SELECT * FROM marts.mart_risk_by_team WHERE NOT is_suppressed")
+    assert not teams.empty
+    edges = {"0-1": (0, 1), "1-2": (1, 2), "2-3": (2, 3), "3-5": (3, 5), "5-10": (5, 10)}
+    for team in teams.itertuples():
+        low, high = edges.get(team.expected_exits_band, (10, float("inf")))
+        assert low <= team.expected_exits_3m < high, team.team
+        counts = {"0": (0, 0), "1-4": (1, 4), "5-9": (5, 9)}
+        low, high = counts.get(team.high_risk_reps_band, (10, 10**9))
+        assert low <= team.high_risk_reps <= high, team.team
+        exact = float(team.revenue_at_risk)
+        assert abs(team.revenue_at_risk_rounded - exact) <= 0.05 * exact + 0.01
+        significant = f"{team.revenue_at_risk_rounded:.0f}".rstrip("0")
+        assert len(significant) <= 2, team.revenue_at_risk_rounded
+
+
 def test_the_restricted_worklist_names_high_risk_reps_and_successors(scored: Path) -> None:
     reps = query(scored, "SELECT * FROM restricted.mart_rep_risk")
     assert reps["employee_name"].notna().all()

@@ -24,6 +24,7 @@ from pipelines.report.data import (
     reporting_periods,
 )
 from tests.conftest import HOSTILE, run_repradar
+from tests.marts import query
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -106,7 +107,8 @@ def test_suppressed_teams_show_no_figures(operated: Path, tmp_path: Path) -> Non
         con.execute(
             """UPDATE marts.mart_risk_by_team SET is_suppressed = true, reps = NULL,
                 high_risk_reps = NULL, medium_risk_reps = NULL, expected_exits_3m = NULL,
-                revenue_at_risk = NULL, book_revenue_12m = NULL WHERE team = ?""",
+                revenue_at_risk = NULL, book_revenue_12m = NULL, expected_exits_band = NULL,
+                high_risk_reps_band = NULL, revenue_at_risk_rounded = NULL WHERE team = ?""",
             [team],
         )
     run_repradar("report", "--warehouse", str(copy), "--out", str(tmp_path))
@@ -114,6 +116,26 @@ def test_suppressed_teams_show_no_figures(operated: Path, tmp_path: Path) -> Non
     row = re.search(rf"<tr class=\"muted\"><td>{re.escape(team)}</td>(.*?)</tr>", html.read_text())
     assert row is not None
     assert re.findall(r"<td[^>]*>(.*?)</td>", row.group(1)) == ["suppressed", "", "", ""]
+
+
+def test_risk_by_team_is_shown_in_bands_and_never_as_exact_sums(
+    report: dict, operated: Path
+) -> None:
+    """Exact team sums would give one rep's risk away when they move between teams."""
+    teams = query(
+        operated,
+        "SELECT * FROM marts.mart_risk_by_team WHERE NOT is_suppressed AND NOT is_company_total",
+    )
+    assert not teams.empty
+    section = report["html"].split("<h2>Expected exits and revenue at risk by team</h2>")[1]
+    section = section.split("<h2>")[0]
+    for team in teams.itertuples():
+        row = re.search(rf"<td>{re.escape(team.team)}</td>(.*?)</tr>", section)
+        assert row is not None, team.team
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+        assert cells[1:3] == [team.high_risk_reps_band, team.expected_exits_band]
+        assert f"{team.expected_exits_3m:.1f}" not in cells
+        assert cells[3].startswith("about ")
 
 
 def test_funnel_figures_are_the_marts_figures(operated: Path) -> None:

@@ -85,13 +85,28 @@ def docs_command(
             show_default=False,
         ),
     ] = None,
+    analysts: Annotated[
+        bool,
+        typer.Option(
+            "--analysts",
+            help="Document the analyst database instead (analytics.html: its tables and "
+            "columns only, readable by the owner's group).",
+        ),
+    ] = False,
 ) -> None:
-    """Generate the dbt docs catalog of every model and column: one self-contained HTML
-    page (open it in a browser, no server needed) plus manifest.json and catalog.json."""
-    from pipelines.transform.docs import generate_docs
+    """Generate the dbt docs catalog of every model and column of the HR warehouse: one
+    self-contained HTML page (open it in a browser, no server needed) plus manifest.json
+    and catalog.json. With --analysts, the catalog of the analyst database instead."""
     from pipelines.warehouse import resolve_warehouse
 
     path = resolve_warehouse(warehouse)
     with errors_exit():
-        page = generate_docs(path, out or path.parent / "docs")
+        if analysts:
+            from pipelines.transform.analytics_docs import write_analytics_docs
+
+            page = write_analytics_docs(path, out or path.parent / "docs")
+        else:
+            from pipelines.transform.docs import generate_docs
+
+            page = generate_docs(path, out or path.parent / "docs")
     typer.echo(f"docs: {page}")

@@ -81,8 +81,9 @@ def leadership_actions(data: ReportData) -> list[str]:
     company = _company_risk(data)
     if company is not None and company["high_risk_reps"] > 0:
         actions.append(
-            f"{int(company['high_risk_reps'])} reps are in the High risk band, with "
-            f"{money(company['revenue_at_risk'], data.currency)} of revenue at risk: HR has "
+            f"{int(company['high_risk_reps'])} reps are in the High risk band, with about "
+            f"{money(company['revenue_at_risk_rounded'], data.currency)} of revenue at risk: "
+            "HR has "
             "the names; make sure each gets a stay interview within two weeks and a handover "
             "plan for the accounts that depend on them."
         )
@@ -286,24 +287,25 @@ def _risk(data: ReportData) -> Section:
             [
                 table_cell(r.team),
                 str(int(r.reps)),
-                f"{int(r.high_risk_reps)} / {int(r.medium_risk_reps)}",
-                f"{r.expected_exits_3m:.1f}",
-                money(r.revenue_at_risk, data.currency),
+                str(r.high_risk_reps_band),
+                str(r.expected_exits_band),
+                f"about {money(r.revenue_at_risk_rounded, data.currency)}",
             ]
         )
-        tones.append("bad" if r.high_risk_reps else "")
+        tones.append("bad" if r.high_risk_reps_band != "0" else "")
     month_end = risk["month_end"].iloc[0]
     lead = (
         f"Scored at {month_end:%d %b %Y}. Expected exits are the sum of the reps' probabilities "
         "of leaving within 3 months; revenue at risk is what would be lost with them. Teams "
         f"under {MIN_GROUP} reps are suppressed, and the next-smallest with them, so no one "
-        "can be singled out."
+        "can be singled out; the figures are shown in bands and rounded to two significant "
+        "figures so that one rep moving between teams does not show from one week to the next."
     )
     return Section(
         SECTION_TITLES[7],
         lead,
         table=Table(
-            ["Team", "Reps", "High / Medium risk", "Expected exits (3 months)", "Revenue at risk"],
+            ["Team", "Reps", "High-risk reps", "Expected exits (3 months)", "Revenue at risk"],
             rows,
             tones,
         ),

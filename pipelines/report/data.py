@@ -286,10 +286,11 @@ def _risk_by_team(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
         return None
     return _frame(
         con,
-        """SELECT team, is_company_total, month_end, reps, high_risk_reps, medium_risk_reps,
-            expected_exits_3m, revenue_at_risk, book_revenue_12m, is_suppressed
+        """SELECT team, is_company_total, month_end, reps, high_risk_reps,
+            high_risk_reps_band, expected_exits_band, revenue_at_risk_rounded, is_suppressed
         FROM marts.mart_risk_by_team
-        ORDER BY is_company_total DESC, is_suppressed, revenue_at_risk DESC NULLS LAST, team""",
+        ORDER BY is_company_total DESC, is_suppressed, revenue_at_risk_rounded DESC NULLS LAST,
+            team""",
     )
 
 

@@ -81,6 +81,29 @@ select
     cast(case when not is_suppressed then expected_exits_3m end as double) as expected_exits_3m,
     {{ money('case when not is_suppressed then revenue_at_risk end') }} as revenue_at_risk,
     {{ money('case when not is_suppressed then book_revenue_12m end') }} as book_revenue_12m,
+    -- What leadership is shown (def_risk_differencing): bands and a rounded amount, so that
+    -- one rep moving between teams or scorings does not show as an exact difference.
+    case
+        when is_suppressed then null
+        when expected_exits_3m < 1 then '0-1'
+        when expected_exits_3m < 2 then '1-2'
+        when expected_exits_3m < 3 then '2-3'
+        when expected_exits_3m < 5 then '3-5'
+        when expected_exits_3m < 10 then '5-10'
+        else '10 or more'
+    end as expected_exits_band,
+    case
+        when is_suppressed then null
+        when high_risk_reps = 0 then '0'
+        when high_risk_reps < {{ minimum_reps }} then '1-4'
+        when high_risk_reps < 10 then '5-9'
+        else '10 or more'
+    end as high_risk_reps_band,
+    cast(case
+        when is_suppressed then null
+        when revenue_at_risk <= 0 then 0
+        else round(cast(revenue_at_risk as double), 1 - cast(floor(log10(revenue_at_risk)) as int))
+    end as double) as revenue_at_risk_rounded,
     is_suppressed,
     score_run_id
 from flagged
