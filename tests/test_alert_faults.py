@@ -18,13 +18,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
+from pipelines.alerts.drafts import hr_alert_drafts
 from pipelines.alerts.run import list_outbox, send_alerts
 from pipelines.cli import app
 from tests.conftest import REPO
 from tests.test_alert_delivery import Inbox, free_port, mail_url
 
 K = 3  # the alert (in delivery order) during which the run is killed
-ALERTS = 11  # the alerts the daily-run warehouse calls for (`unalerted`)
 
 CRASH_AT_K = """
 import os, signal, sys
@@ -58,6 +58,15 @@ def unsent(unalerted: Path) -> Path:
     with duckdb.connect(str(unalerted)) as con:
         con.execute("DELETE FROM ops.alert_deliveries")
     return unalerted
+
+
+@pytest.fixture
+def alerts(unsent: Path) -> int:
+    """How many alerts the daily-run warehouse calls for (read before any run)."""
+    with duckdb.connect(str(unsent), read_only=True) as con:
+        count = len(hr_alert_drafts(con))
+    assert count > K, "the warehouse must call for more alerts than the one killed"
+    return count
 
 
 @pytest.fixture
@@ -125,7 +134,7 @@ def outbox_files(warehouse: Path) -> list[Path]:
 
 
 def test_killed_after_the_email_went_out_that_alert_is_not_sent_again(
-    unsent: Path, by_email: Inbox
+    unsent: Path, by_email: Inbox, alerts: int
 ) -> None:
     killed_send(unsent, AFTER_THE_SEND)
     assert len(by_email.messages) == K
@@ -133,9 +142,9 @@ def test_killed_after_the_email_went_out_that_alert_is_not_sent_again(
     assert deliveries(unsent)[crashed, "mailto-1"] == "sending"
 
     output = rerun(unsent)
-    assert len(by_email.messages) == len(set(subjects(by_email))) == ALERTS  # none twice
+    assert len(by_email.messages) == len(set(subjects(by_email))) == alerts  # none twice
     assert statuses(unsent) == {
-        alert_id: "unknown" if alert_id == crashed else "sent" for alert_id in range(1, ALERTS + 1)
+        alert_id: "unknown" if alert_id == crashed else "sent" for alert_id in range(1, alerts + 1)
     }
     assert deliveries(unsent)[crashed, "mailto-1"] == "unknown"
     assert (
@@ -145,7 +154,7 @@ def test_killed_after_the_email_went_out_that_alert_is_not_sent_again(
 
 
 def test_killed_before_the_email_went_out_that_alert_is_unknown_too(
-    unsent: Path, by_email: Inbox
+    unsent: Path, by_email: Inbox, alerts: int
 ) -> None:
     """An SMTP server cannot be asked what it received: the intent alone makes the
     delivery unknown, so the alert is held back rather than risk a second e-mail."""
@@ -154,28 +163,28 @@ def test_killed_before_the_email_went_out_that_alert_is_unknown_too(
     [crashed] = [key[0] for key, state in deliveries(unsent).items() if state == "sending"]
 
     rerun(unsent)
-    assert len(by_email.messages) == len(set(subjects(by_email))) == ALERTS - 1
+    assert len(by_email.messages) == len(set(subjects(by_email))) == alerts - 1
     assert crashed not in {alert_titled(unsent, title) for title in subjects(by_email)}
     assert statuses(unsent) == {
-        alert_id: "unknown" if alert_id == crashed else "sent" for alert_id in range(1, ALERTS + 1)
+        alert_id: "unknown" if alert_id == crashed else "sent" for alert_id in range(1, alerts + 1)
     }
 
 
 def test_an_unknown_alert_is_sent_again_only_when_asked_and_then_once(
-    unsent: Path, by_email: Inbox
+    unsent: Path, by_email: Inbox, alerts: int
 ) -> None:
     killed_send(unsent, AFTER_THE_SEND)
     crashed_title = subjects(by_email)[K - 1]
     rerun(unsent)
     assert rerun(unsent).count("may have been delivered") == 0  # reported once
-    assert len(by_email.messages) == ALERTS
+    assert len(by_email.messages) == alerts
 
     assert "recorded; 1 sent," in rerun(unsent, "--resend-unknown")
     again = send_alerts(unsent, resend_unknown=True)
     crashed = alert_titled(unsent, crashed_title)
     assert again.sent == []
     assert subjects(by_email).count(crashed_title) == 2  # a person's decision
-    assert len(by_email.messages) == ALERTS + 1
+    assert len(by_email.messages) == alerts + 1
     assert set(statuses(unsent).values()) == {"sent"}
     assert deliveries(unsent)[crashed, "mailto-1"] == "delivered"
 
@@ -195,18 +204,18 @@ def test_alerts_list_shows_the_unknown_delivery(unsent: Path, by_email: Inbox) -
 
 
 def test_killed_after_the_delivered_mark_the_rerun_closes_the_alert_and_sends_nothing_twice(
-    unsent: Path, by_email: Inbox
+    unsent: Path, by_email: Inbox, alerts: int
 ) -> None:
     killed_send(unsent, AFTER_THE_RECORD)
     assert len(by_email.messages) == K
     output = rerun(unsent)
-    assert len(by_email.messages) == len(set(subjects(by_email))) == ALERTS
+    assert len(by_email.messages) == len(set(subjects(by_email))) == alerts
     assert set(statuses(unsent).values()) == {"sent"}
     assert "may have been delivered" not in output
 
 
 def test_killed_after_the_file_was_written_the_file_is_not_written_again(
-    unsent: Path, by_file: None
+    unsent: Path, by_file: None, alerts: int
 ) -> None:
     killed_send(unsent, AFTER_THE_SEND)
     [*_, written] = outbox_files(unsent)
@@ -214,7 +223,7 @@ def test_killed_after_the_file_was_written_the_file_is_not_written_again(
     inode = written.stat().st_ino
 
     output = rerun(unsent)
-    assert len(outbox_files(unsent)) == ALERTS
+    assert len(outbox_files(unsent)) == alerts
     assert written.stat().st_ino == inode  # the same file, not replaced by a second send
     assert set(statuses(unsent).values()) == {"sent"}
     assert set(deliveries(unsent).values()) == {"delivered"}
@@ -222,24 +231,24 @@ def test_killed_after_the_file_was_written_the_file_is_not_written_again(
 
 
 def test_killed_before_the_file_was_written_the_rerun_writes_it_once(
-    unsent: Path, by_file: None
+    unsent: Path, by_file: None, alerts: int
 ) -> None:
     killed_send(unsent, BEFORE_THE_FILE)
     assert len(outbox_files(unsent)) == K - 1
 
     rerun(unsent)
     files = outbox_files(unsent)
-    assert [path.name[:6] for path in files] == [f"{n:05d}-" for n in range(1, ALERTS + 1)]
+    assert [path.name[:6] for path in files] == [f"{n:05d}-" for n in range(1, alerts + 1)]
     assert all(path.suffix == ".md" for path in files)  # no partial file left over
     assert set(statuses(unsent).values()) == {"sent"}
     assert set(deliveries(unsent).values()) == {"delivered"}
 
 
 def test_a_warehouse_older_than_the_delivery_ledger_lists_and_sends(
-    unsent: Path, by_file: None
+    unsent: Path, by_file: None, alerts: int
 ) -> None:
     with duckdb.connect(str(unsent)) as con:
         con.execute("DROP TABLE ops.alert_deliveries")
     assert list_outbox(unsent, None, 50).empty  # read-only: no ledger, no error
-    assert len(send_alerts(unsent).sent) == ALERTS
+    assert len(send_alerts(unsent).sent) == alerts
     assert set(list_outbox(unsent, None, 50)["unknown_channels"].isna()) == {True}

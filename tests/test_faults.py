@@ -204,7 +204,7 @@ def test_the_next_training_removes_the_partial_directory_a_killed_one_left(
 def test_a_build_killed_midway_leaves_a_scratch_copy_the_next_writer_removes(copy: Path) -> None:
     killed(BUILD_KILLED_WHILE_DBT_RUNS, copy, Path("-"))  # no training: no backtest
     scratch = scratch_copy_path(copy)
-    assert scratch.stat().st_size == copy.stat().st_size
+    assert scratch.stat().st_size >= copy.stat().st_size  # the copy, plus what the build wrote
     with writer_lock(copy):
         assert not scratch.exists()
 
