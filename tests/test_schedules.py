@@ -126,4 +126,4 @@ def test_repradar_serve_registers_the_same_schedules(prefect_server, tmp_path: P
         assert_schedules_as_declared(found)
     finally:
         os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=30)
+        server.wait(timeout=90)
