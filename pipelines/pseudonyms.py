@@ -177,7 +177,7 @@ def write_pseudonyms(con: duckdb.DuckDBPyConnection, key: bytes) -> int:
     return len(table)
 
 
-def _history_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+def stored_key_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
     """(schema, table, column) of every stored employee key that dbt does not rebuild: the
     score history (`ml`) and the alerts (`ops`: `subject_key` is a rep's key for rep
     alerts, a team or a date otherwise, which no pseudonym equals)."""
@@ -215,7 +215,7 @@ def rekey_history(con: duckdb.DuckDBPyConnection, old_key: bytes, new_key: bytes
     con.register("rekeyed", mapping[["pseudonym_old", "pseudonym_new"]])
     changed = 0
     try:
-        for schema, table, column in _history_columns(con):
+        for schema, table, column in stored_key_columns(con):
             target = f'{schema}."{table}"'
             (count,) = con.execute(
                 f'SELECT count(*) FROM {target} WHERE "{column}" IN '

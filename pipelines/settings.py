@@ -85,6 +85,13 @@ PSEUDONYM_KEY_BLOCK = Setting(
     "is not set)",
     "repradar",
 )
+RETENTION_MONTHS = Setting(
+    "REPRADAR_RETENTION_MONTHS",
+    "36",
+    "months after a leaver's termination date (counted back from the exports' latest date) "
+    "after which every build erases their person-level rows",
+    "repradar",
+)
 SPARK_MASTER = Setting(
     "REPRADAR_SPARK_MASTER", "local[2]", "Spark master of the `spark` target", "dbt"
 )
@@ -153,6 +160,7 @@ SETTINGS = (
     ALERT_DAILY_CAP,
     PSEUDONYM_KEY,
     PSEUDONYM_KEY_BLOCK,
+    RETENTION_MONTHS,
     SPARK_MASTER,
     SPARK_DRIVER_MEMORY,
     SPARK_DIR,

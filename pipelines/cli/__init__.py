@@ -24,6 +24,7 @@ from pipelines.cli import (
 )
 from pipelines.cli.alerts_commands import alerts_app
 from pipelines.cli.mapping_commands import mapping_app
+from pipelines.cli.privacy_commands import forget_command
 from pipelines.cli.pseudonym_commands import pseudonyms_app
 from pipelines.file_modes import keep_files_private
 
@@ -64,5 +65,6 @@ app.command("report")(report_commands.report_command)
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(pseudonyms_app, name="pseudonyms")
+app.command("forget")(forget_command)
 app.command("run")(operations_commands.run_command)
 app.command("serve")(operations_commands.serve_command)

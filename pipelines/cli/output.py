@@ -64,6 +64,9 @@ def print_transform(result: TransformResult) -> None:
     )
     if result.analytics is not None:
         typer.echo(f"published the analyst database (no person in it): {result.analytics}")
+    if result.erasure is not None and result.erasure.total_people:
+        reasons = ", ".join(f"{n} ({why})" for why, n in result.erasure.people.items())
+        typer.echo(f"erased people: {reasons}; see ops.erasures")
 
 
 def print_kpis(warehouse: Path) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import settings
+from pipelines.erasure import Erasure, apply_erasures, clean_files, rewrite_database
 from pipelines.errors import DiskFull, RepradarError
 from pipelines.file_modes import PRIVATE_FILE
 from pipelines.pseudonyms import pseudonym_key, rekey_history, write_pseudonyms
@@ -66,6 +67,8 @@ class TransformResult:
     nodes: list[NodeOutcome] = field(default_factory=list)
     error: str | None = None
     analytics: Path | None = None  # the analyst database published after a DuckDB build
+    erasure: Erasure | None = None  # who the build erased (DuckDB builds)
+    cleaned_files: list[Path] = field(default_factory=list)  # files cleaned of them
 
     @classmethod
     def from_outcome(
@@ -219,6 +222,7 @@ def _build_on_copy(
     started: dt.datetime,
     key: bytes,
     previous_key: bytes | None,
+    erase: Callable[[duckdb.DuckDBPyConnection], Erasure],
 ) -> TransformResult:
     """Build on `scratch` (its pseudonyms written with `key` first) and rename it over the
     warehouse when everything passed; the copy is gone when this returns or raises."""
@@ -228,6 +232,7 @@ def _build_on_copy(
         with connect_for_writing(scratch) as con:
             if previous_key is not None:
                 rekey_history(con, previous_key, key)
+            erasure = erase(con)
             write_pseudonyms(con, key)
         if prepare is not None:
             prepare(scratch)
@@ -241,8 +246,11 @@ def _build_on_copy(
                 progress=progress,
             )
         )
+        result.erasure = erasure
         if result.success:
             _log_run(scratch, result, started)
+            if erasure.total_people:
+                rewrite_database(scratch)
             scratch.replace(warehouse)
             fsync_directory(warehouse.parent)
         return result
@@ -271,6 +279,7 @@ def build_duckdb(
     prepare: Prepare | None = None,
     select: list[str] | None = None,
     previous_key: bytes | None = None,
+    forget: list[str] | None = None,
 ) -> TransformResult:
     """dbt build of every model and test into `warehouse`, atomically.
 
@@ -278,12 +287,17 @@ def build_duckdb(
     there), so its writes land together with the marts built from them, or not at all.
     `select` limits the build to some nodes (dbt selection syntax). `previous_key` moves
     the stored score and alert history from that pseudonym key to the configured one
-    (`repradar pseudonyms rotate`), in the same copy. Raises DiskFull when
-    the disk cannot hold the build (the failed run is recorded when there is room), and
+    (`repradar pseudonyms rotate`), in the same copy. Every build erases, on the copy,
+    the people `forget` names (`repradar forget`), the leavers past
+    $REPRADAR_RETENTION_MONTHS and forgotten people a later export brought back
+    (`pipelines.erasure`), and cleans the files beside the warehouse once it stands.
+    Raises DiskFull when the disk cannot hold the build (the failed run is recorded when
+    there is room), and
     UsageError when no pseudonym key is configured or it is not the warehouse's.
     """
     check_raw_data(warehouse)
     key = pseudonym_key(warehouse)
+    retention_months = settings.whole_number(settings.RETENTION_MONTHS)
     run_id = new_run_id()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     clock = time.perf_counter()
@@ -310,6 +324,9 @@ def build_duckdb(
                 started=started,
                 key=key,
                 previous_key=previous_key,
+                erase=lambda con: apply_erasures(
+                    con, key, requested=forget or [], retention_months=retention_months
+                ),
             )
         except (OSError, duckdb.Error) as error:
             if is_disk_full(error):
@@ -321,5 +338,15 @@ def build_duckdb(
                 raise no_room_to_build(warehouse)
         else:
             result.analytics = _publish(warehouse)
+            if result.erasure is not None and result.erasure.total_people:
+                result.cleaned_files = clean_files(
+                    warehouse,
+                    result.erasure,
+                    [
+                        warehouse.parent / "outbox",
+                        warehouse.parent / "reports",
+                        work_directory(warehouse),
+                    ],
+                )
     result.seconds = time.perf_counter() - clock
     return result
