@@ -42,7 +42,7 @@ from pipelines.warehouse import lit, q, remove_database
 
 FORGOTTEN = "[forgotten]"
 FORGOTTEN_KIND = "forgotten-employee"  # never equal to an employee key of the same id
-REQUEST, RETENTION, RETURNED = "request", "retention", "returned in a later export"
+REQUEST, RETENTION, RETURNED = "request", "retention", "returned"
 ERASURE_TABLES = (
     """CREATE TABLE IF NOT EXISTS ops.erasures (erasure_id VARCHAR, erased_at TIMESTAMP,
         reason VARCHAR, people BIGINT, rows_removed BIGINT, rows_changed BIGINT,
