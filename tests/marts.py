@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 
 
-def query(warehouse: Path, sql: str) -> pd.DataFrame:
+def query(warehouse: Path, sql: str, params: list | None = None) -> pd.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).df()
+        return con.execute(sql, params or []).df()
 
 
 def table_fingerprint(warehouse: Path, schema: str) -> dict[str, tuple]:

@@ -12,7 +12,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.transform.publish import MIN_CELL, OTHER_REASONS, PUBLISHED
+from pipelines.transform.build import RISK_SCORES_TAG, build_duckdb
+from pipelines.transform.publish import MIN_CELL, OTHER_REASONS, PUBLISHED, analytics_path
 from tests.conftest import run_repradar
 from tests.marts import query
 
@@ -20,6 +21,8 @@ PERSON_WORDS = re.compile(
     r"employee|email|salary|pay|gender|birth|probab|risk|rating|survey|manager"
 )
 NOT_A_PERSON = {"account_name", "stage_name"}
+# Team aggregates of risk, in bands: what leadership sees (never a person's risk).
+TEAM_RISK_BANDS = {"high_risk_reps_band", "expected_exits_band", "revenue_at_risk_rounded"}
 PEOPLE_COUNTS = {
     "mart_exit_reasons": ("exits", "regretted_exits", "would_return"),
     "mart_headcount_attrition": (
@@ -32,12 +35,26 @@ PEOPLE_COUNTS = {
         "involuntary_exits",
         "regretted_exits",
     ),
+    "mart_quota_attainment": ("reps", "reps_with_quota"),
+    "mart_risk_by_team": ("reps",),
 }
 
 
 @pytest.fixture(scope="module")
 def analytics(built: tuple[Path, str]) -> Path:
+    """The analyst database of a built company (transformed, never scored)."""
     return built[0].with_name("analytics.duckdb")
+
+
+@pytest.fixture(scope="module")
+def scored_analytics(operated: Path) -> Path:
+    """The analyst database after a daily run (built and scored): every published table."""
+    return analytics_path(operated)
+
+
+@pytest.fixture(params=["built", "scored"])
+def any_analytics(request: pytest.FixtureRequest) -> Path:
+    return request.getfixturevalue("analytics" if request.param == "built" else "scored_analytics")
 
 
 def columns(database: Path) -> pd.DataFrame:
@@ -63,16 +80,34 @@ def test_the_analyst_database_holds_the_marts_schema_only(analytics: Path) -> No
 
 def test_the_analyst_database_holds_exactly_the_published_marts(analytics: Path) -> None:
     tables = set(columns(analytics)["table_name"])
-    assert tables == {table.name for table in PUBLISHED}
+    assert tables == {table.name for table in PUBLISHED if not table.needs_scores}
     assert not tables & {"dim_employees", "mart_rep_scorecard", "mart_risk_by_team"}
 
 
-def test_no_published_column_points_at_or_describes_a_person(analytics: Path) -> None:
-    published = columns(analytics)
+def test_after_scoring_it_also_holds_risk_by_team_in_bands_only(scored_analytics: Path) -> None:
+    assert set(columns(scored_analytics)["table_name"]) == {table.name for table in PUBLISHED}
+    risk = query(scored_analytics, "SELECT * FROM marts.mart_risk_by_team")
+    assert set(risk.columns) == {
+        "team",
+        "is_company_total",
+        "month_end",
+        "reps",
+        "is_suppressed",
+        *TEAM_RISK_BANDS,
+    }
+    assert risk["expected_exits_band"].notna().any()
+    assert (risk["reps"].dropna() % MIN_CELL == 0).all()
+
+
+def test_no_published_column_points_at_or_describes_a_person(any_analytics: Path) -> None:
+    published = columns(any_analytics)
     flagged = [
         f"{row.table_name}.{row.column_name}"
         for row in published.itertuples()
-        if PERSON_WORDS.search(row.column_name)
+        if (
+            PERSON_WORDS.search(row.column_name)
+            and not (row.table_name == "mart_risk_by_team" and row.column_name in TEAM_RISK_BANDS)
+        )
         or (row.column_name.endswith("name") and row.column_name not in NOT_A_PERSON)
     ]
     assert flagged == []
@@ -99,12 +134,37 @@ def test_no_name_or_email_from_the_exports_is_in_any_published_value(
     ("table", "column"), [(t, c) for t, counts in PEOPLE_COUNTS.items() for c in counts]
 )
 def test_every_published_count_of_people_is_zero_or_at_least_the_minimum_cell(
-    analytics: Path, table: str, column: str
+    any_analytics: Path, table: str, column: str
 ) -> None:
+    """The small-cell census of every analyst mart that counts people."""
+    if table not in set(columns(any_analytics)["table_name"]):
+        pytest.skip(f"{table} is published once reps are scored")
     small = query(
-        analytics, f"SELECT count(*) AS n FROM marts.{table} WHERE {column} BETWEEN 1 AND 4"
+        any_analytics, f"SELECT count(*) AS n FROM marts.{table} WHERE {column} BETWEEN 1 AND 4"
     )
     assert small["n"].iloc[0] == 0
+
+
+def test_the_census_covers_every_published_count_of_people(scored_analytics: Path) -> None:
+    """A published integer column is a count of people unless it counts something else."""
+    counts_of_things = {
+        "fct_opportunities",
+        "fct_stage_transitions",
+        "mart_funnel_conversion",
+        "mart_sales_cycle",
+        "mart_account_coverage",
+        "mart_handover_outcomes",
+        "mart_revenue_concentration",  # reps and top_reps: see the README (20/80)
+    }
+    integers = columns(scored_analytics).query("data_type in ('BIGINT', 'INTEGER', 'HUGEINT')")
+    uncounted = [
+        f"{row.table_name}.{row.column_name}"
+        for row in integers.itertuples()
+        if row.table_name not in counts_of_things
+        and row.column_name not in PEOPLE_COUNTS.get(row.table_name, ())
+        and row.column_name != "band_order"
+    ]
+    assert uncounted == []
 
 
 def test_some_team_counts_are_suppressed_and_some_published(analytics: Path) -> None:
@@ -129,6 +189,99 @@ def test_no_team_count_is_the_only_one_suppressed_in_its_month(
         f"GROUP BY month_start HAVING count(*) FILTER (WHERE {column} IS NULL) = 1",
     )
     assert alone.empty
+
+
+@pytest.mark.parametrize("column", ["exits", "voluntary_exits", "hires"])
+def test_the_suppressed_teams_of_a_month_hold_at_least_the_minimum_cell_together(
+    analytics: Path, warehouse: Path, column: str
+) -> None:
+    """Company total minus the teams shown is what the suppressed teams hold together: it
+    must not be a small count either (two teams of 1 and 2 exits would show as 3)."""
+    published = query(
+        analytics,
+        f"SELECT month_start, team, {column} AS shown FROM marts.mart_headcount_attrition "
+        "WHERE NOT is_company_total",
+    )
+    exact = query(
+        warehouse,
+        f"SELECT month_start, team, {column} AS exact FROM marts.mart_headcount_attrition "
+        "WHERE NOT is_company_total",
+    )
+    cells = published.merge(exact, on=["month_start", "team"])
+    hidden = cells[cells["shown"].isna()].groupby("month_start")["exact"].agg(["count", "sum"])
+    assert not hidden.empty
+    assert (hidden["count"] >= 2).all()
+    company_small = query(
+        analytics,
+        f"SELECT month_start FROM marts.mart_headcount_attrition "
+        f"WHERE is_company_total AND {column} IS NULL",
+    )["month_start"]
+    together = hidden.drop(index=company_small, errors="ignore")["sum"]
+    assert ((together == 0) | (together >= MIN_CELL)).all(), together[together < MIN_CELL]
+
+
+def test_no_attainment_band_is_the_only_one_suppressed_in_its_window(analytics: Path) -> None:
+    alone = query(
+        analytics,
+        "SELECT window_end_month FROM marts.mart_quota_attainment GROUP BY window_end_month "
+        "HAVING count(*) FILTER (WHERE reps IS NULL) = 1",
+    )
+    assert alone.empty
+
+
+def test_attainment_bands_shown_add_up_with_the_hidden_ones_to_the_window(
+    analytics: Path, warehouse: Path
+) -> None:
+    published = query(analytics, "SELECT * FROM marts.mart_quota_attainment")
+    exact = query(warehouse, "SELECT * FROM marts.mart_quota_attainment")
+    assert published["reps"].isna().any() and published["reps"].notna().any()
+    cells = published.merge(exact, on="attainment_row_id", suffixes=("", "_exact"))
+    shown = cells[cells["reps"].notna()]
+    assert (shown["reps"] == shown["reps_exact"]).all()
+    hidden = cells[cells["reps"].isna()].groupby("window_end_month")["reps_exact"].sum()
+    assert (hidden >= MIN_CELL).all()
+    windows = exact.groupby("window_end_month")["reps"].sum()
+    assert (windows == exact.groupby("window_end_month")["reps_with_quota"].first()).all()
+
+
+def test_moving_one_rep_between_teams_does_not_show_their_risk_to_analysts(
+    operated: Path, tmp_path: Path
+) -> None:
+    """The review's differencing case: in the HR mart the team sums change by exactly the
+    rep's probability; the analyst database's bands and rounded amounts do not give it."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(operated, warehouse)
+    shutil.copyfile(analytics_path(operated), analytics_path(warehouse))
+    before_hr = query(warehouse, "SELECT * FROM marts.mart_risk_by_team").set_index("team")
+    before = query(analytics_path(warehouse), "SELECT * FROM marts.mart_risk_by_team")
+    shown = before_hr[~before_hr["is_suppressed"] & ~before_hr["is_company_total"]]
+    source, target = shown.index[0], shown.index[1]
+    rep = query(
+        warehouse,
+        "SELECT employee_key, probability, revenue_at_risk FROM ml.rep_attrition_scores "
+        "WHERE team = ? AND score_run_id = (SELECT max(score_run_id) FROM ml.score_runs) "
+        "ORDER BY probability DESC LIMIT 1",
+        [source],
+    ).iloc[0]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "UPDATE ml.rep_attrition_scores SET team = ? WHERE employee_key = ?",
+            [target, rep["employee_key"]],
+        )
+    assert build_duckdb(warehouse, select=[f"tag:{RISK_SCORES_TAG}"]).success
+    after_hr = query(warehouse, "SELECT * FROM marts.mart_risk_by_team").set_index("team")
+    moved = after_hr.loc[target, "expected_exits_3m"] - before_hr.loc[target, "expected_exits_3m"]
+    assert moved == pytest.approx(rep["probability"])  # the attack works on the HR mart
+    after = query(analytics_path(warehouse), "SELECT * FROM marts.mart_risk_by_team")
+    assert set(after.columns) == set(before.columns)
+    changes = before.set_index("team").join(after.set_index("team"), rsuffix="_after")
+    differences = (
+        changes["revenue_at_risk_rounded_after"] - changes["revenue_at_risk_rounded"]
+    ).abs()
+    assert not (differences - rep["revenue_at_risk"]).abs().lt(0.01).any()
+    numeric = after.select_dtypes("number").columns
+    for column in numeric:
+        assert not after[column].sub(rep["probability"]).abs().lt(1e-4).any(), column
 
 
 def test_team_rows_carry_no_rate_that_would_give_a_small_count_away(analytics: Path) -> None:
@@ -245,7 +398,8 @@ def test_the_analyst_catalog_documents_every_published_table_and_nothing_else(
     assert f"docs: {page}" in finished.stdout
     html = page.read_text(encoding="utf-8")
     for table in PUBLISHED:
-        assert f'<h2 id="{table.name}">marts.{table.name}</h2>' in html
+        shown = f'<h2 id="{table.name}">marts.{table.name}</h2>' in html
+        assert shown != table.needs_scores, table.name  # this company was never scored
     assert "dim_employees" not in html and "mart_rep_scorecard" not in html
     assert "restricted." not in html and "employee_key" not in html
     assert "are NULL" in html  # the suppression note of the headcount mart

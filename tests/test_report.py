@@ -16,13 +16,12 @@ import pytest
 
 from pipelines.report.content import SECTION_TITLES
 from pipelines.report.data import (
-    MIN_GROUP,
     OTHER_REASONS,
-    pool_small_groups,
     quarter_start,
     read_report_data,
     reporting_periods,
 )
+from pipelines.transform.publish import analytics_path
 from tests.conftest import HOSTILE, run_repradar
 from tests.marts import query
 
@@ -96,26 +95,75 @@ def test_hostile_account_names_are_shown_as_text(report: dict) -> None:
     assert f"{HOSTILE} & <b>Sons</b>" in report["pdf_text"]
 
 
+def published_copy(operated: Path, folder: Path) -> Path:
+    """The analyst database of the daily run alone, in `folder`, with no HR warehouse
+    beside it; returns where the warehouse would be."""
+    shutil.copyfile(analytics_path(operated), folder / "analytics.duckdb")
+    return folder / "warehouse.duckdb"
+
+
+def test_the_report_needs_only_the_analyst_database(operated: Path, tmp_path: Path) -> None:
+    warehouse = published_copy(operated, tmp_path)
+    finished = run_repradar("report", "--warehouse", str(warehouse), "--out", str(tmp_path))
+    assert "reading the analyst database" in finished.stderr
+    assert not warehouse.exists()
+    assert len(list(tmp_path.glob("leadership-report-*.html"))) == 1
+
+
+def test_without_an_analyst_database_the_report_says_to_build_one(tmp_path: Path) -> None:
+    (tmp_path / "warehouse.duckdb").touch()
+    finished = run_repradar(
+        "report", "--warehouse", str(tmp_path / "warehouse.duckdb"), check=False
+    )
+    assert finished.returncode == 1
+    assert f"no analyst database at {tmp_path / 'analytics.duckdb'}" in finished.stderr
+
+
 def test_suppressed_teams_show_no_figures(operated: Path, tmp_path: Path) -> None:
     """A team the mart suppressed (under 5 reps) is listed without a single figure."""
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(operated, copy)
-    with duckdb.connect(str(copy)) as con:
+    warehouse = published_copy(operated, tmp_path)
+    with duckdb.connect(str(analytics_path(warehouse))) as con:
         [(team,)] = con.execute(
             "SELECT min(team) FROM marts.mart_risk_by_team WHERE NOT is_company_total"
         ).fetchall()
         con.execute(
             """UPDATE marts.mart_risk_by_team SET is_suppressed = true, reps = NULL,
-                high_risk_reps = NULL, medium_risk_reps = NULL, expected_exits_3m = NULL,
-                revenue_at_risk = NULL, book_revenue_12m = NULL, expected_exits_band = NULL,
-                high_risk_reps_band = NULL, revenue_at_risk_rounded = NULL WHERE team = ?""",
+                expected_exits_band = NULL, high_risk_reps_band = NULL,
+                revenue_at_risk_rounded = NULL WHERE team = ?""",
             [team],
         )
-    run_repradar("report", "--warehouse", str(copy), "--out", str(tmp_path))
+    run_repradar("report", "--warehouse", str(warehouse), "--out", str(tmp_path))
     [html] = tmp_path.glob("*.html")
     row = re.search(rf"<tr class=\"muted\"><td>{re.escape(team)}</td>(.*?)</tr>", html.read_text())
     assert row is not None
     assert re.findall(r"<td[^>]*>(.*?)</td>", row.group(1)) == ["suppressed", "", "", ""]
+
+
+def test_a_suppressed_count_shows_as_suppressed_never_as_a_smaller_sum(
+    operated: Path, tmp_path: Path
+) -> None:
+    """Voluntary exits over 3 months with one month suppressed are at least the other
+    two plus one, never just the other two; with every month published, the sum."""
+    warehouse = published_copy(operated, tmp_path)
+    with duckdb.connect(str(analytics_path(warehouse))) as con:
+        con.execute(
+            "UPDATE marts.mart_headcount_attrition SET voluntary_exits = 5 "
+            "WHERE is_company_total AND month_start BETWEEN DATE '2026-05-01' AND '2026-10-01'"
+        )
+        con.execute(
+            "UPDATE marts.mart_headcount_attrition SET voluntary_exits = NULL "
+            "WHERE is_company_total AND month_start = DATE '2026-09-01'"
+        )
+    data = read_report_data(warehouse)
+    voluntary = {k.name: k for k in data.kpis}["Voluntary exits"]
+    assert voluntary.current is None and voluntary.current_at_least == 11
+    assert voluntary.prior == 15 and voluntary.prior_at_least is None
+    run_repradar("report", "--warehouse", str(warehouse), "--out", str(tmp_path))
+    [html] = tmp_path.glob("*.html")
+    row = re.search(
+        r"<td>Voluntary exits</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td>", html.read_text()
+    )
+    assert row is not None and row.groups() == ("at least 11", "15")
 
 
 def test_risk_by_team_is_shown_in_bands_and_never_as_exact_sums(
@@ -184,15 +232,32 @@ def test_reporting_periods_are_complete_months() -> None:
     assert current.end == dt.date(2026, 10, 31)
 
 
-def test_small_exit_reasons_are_pooled_and_a_small_pool_is_hidden() -> None:
-    reasons = pd.DataFrame(
-        {"exit_reason": ["Pay", "Manager", "Relocation", "Other job"], "exits": [9, 3, 2, 1]}
+def test_exit_reasons_are_the_published_ones_with_the_pool_last(operated: Path) -> None:
+    data = read_report_data(operated)
+    published = query(
+        analytics_path(operated),
+        "SELECT exit_reason, sum(exits) AS exits FROM marts.mart_exit_reasons "
+        "WHERE exit_quarter > DATE '2025-10-01' AND exit_quarter <= DATE '2026-10-31' "
+        "AND exit_reason <> ? GROUP BY exit_reason",
+        [OTHER_REASONS],
     )
-    pooled = pool_small_groups(reasons, "exit_reason", "exits", OTHER_REASONS)
-    assert pooled.to_dict("records") == [
-        {"exit_reason": "Pay", "exits": 9},
-        {"exit_reason": OTHER_REASONS, "exits": 6},
-    ]
-    tiny = reasons[reasons["exits"] < 3]
-    assert pool_small_groups(tiny, "exit_reason", "exits", OTHER_REASONS).empty
-    assert MIN_GROUP == 5
+    named = data.exit_reasons[data.exit_reasons["exit_reason"] != OTHER_REASONS]
+    assert dict(zip(named["exit_reason"], named["exits"], strict=True)) == dict(
+        zip(published["exit_reason"], published["exits"], strict=True)
+    )
+    assert (named["exits"] >= 5).all()
+    assert data.exit_reasons["exit_reason"].iloc[-1] == OTHER_REASONS
+
+
+def test_attainment_bands_are_the_published_ones(operated: Path) -> None:
+    data = read_report_data(operated)
+    published = query(
+        analytics_path(operated),
+        "SELECT attainment_band, reps, reps_with_quota FROM marts.mart_quota_attainment "
+        "WHERE window_end_month = DATE '2026-10-01' ORDER BY band_order",
+    )
+    assert data.attainment["band"].tolist() == published["attainment_band"].tolist()
+    pd.testing.assert_series_equal(
+        data.attainment["reps"], published["reps"], check_names=False, check_dtype=False
+    )
+    assert data.reps_with_quota.value == published["reps_with_quota"].iloc[0] >= 5

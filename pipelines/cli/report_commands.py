@@ -43,8 +43,9 @@ def report_command(
     Headline KPIs against the prior 3 months, funnel and the stage with the biggest drop,
     cycle-length trend, quota attainment, 20/80 concentration, headcount and attrition,
     exit reasons, expected exits and revenue at risk by team, the largest single-threaded
-    accounts, and recommended actions. Aggregates only: no names; groups under 5 people
-    suppressed.
+    accounts, and recommended actions. Read from the analyst database beside the
+    warehouse (analytics.duckdb), never from the HR warehouse: aggregates only, no names,
+    counts under 5 people suppressed, risk by team in bands.
     """
     from pipelines.warehouse import resolve_warehouse
 

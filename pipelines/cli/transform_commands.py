@@ -39,25 +39,49 @@ def transform_command(
     ] = Target.duckdb,
     warehouse: WarehouseOption = None,
     prefect: PrefectOption = False,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            "-s",
+            metavar="SELECTOR",
+            help="spark only: build just these dbt nodes (dbt selection syntax, e.g. "
+            "+mart_sales_cycle) and the tests whose parents are all selected. Repeatable.",
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="SELECTOR",
+            help="spark only: leave out these dbt nodes (e.g. resource_type:test). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Build the KPI marts: `dbt build` of staging, intermediate and mart models with
     every data test and unit test.
 
     On DuckDB the build runs on a copy of the warehouse that replaces it only when
-    everything passed, so a failed build leaves the last good marts in place (exit 1).
-    Prints headline KPIs and how to query the marts.
+    everything passed, so a failed build leaves the last good marts in place (exit 1);
+    it is always whole, since the analyst database is published from it. Prints headline
+    KPIs and how to query the marts.
     """
+    from pipelines.errors import UsageError
     from pipelines.transform.gaps import data_gaps
     from pipelines.warehouse import resolve_warehouse
 
     path = resolve_warehouse(warehouse)
     with errors_exit():
+        if (select or exclude) and (target is not Target.spark or prefect):
+            raise UsageError(
+                "--select and --exclude are for `--target spark` without --prefect: a DuckDB "
+                "build is always whole (the analyst database is published from it)"
+            )
         if prefect:
             result = _transform_under_prefect(path, target)
         elif target is Target.spark:
             from pipelines.transform.spark import build_spark
 
-            result = build_spark(path, progress=say)
+            result = build_spark(path, select=select, exclude=exclude, progress=say)
         else:
             from pipelines.transform.build import build_duckdb
 

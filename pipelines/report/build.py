@@ -1,4 +1,5 @@
-"""`repradar report`: read the marts, draw the charts, write the HTML and the PDF."""
+"""`repradar report`: read the analyst database, draw the charts, write the HTML and the
+PDF."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def build_report(
     and no partial file outlives a failure (one a killed report left is removed here)."""
     say = progress or (lambda _message: None)
     directory = shared_directory(out or default_report_directory(warehouse))
-    say("reading the marts ...")
+    say("reading the analyst database ...")
     data = read_report_data(warehouse)
     content = report_content(data)
     say("drawing the charts ...")

@@ -71,23 +71,29 @@ def cycle_chart(data: ReportData) -> bytes:
 
 
 def attainment_chart(data: ReportData) -> bytes:
-    figure, axes = _axes(f"Quota attainment of reps, {data.current.label}")
+    figure, axes = _axes(
+        f"Quota attainment of reps, {data.current.label} (bands under 5 reps not shown)"
+    )
     colours = [RED, AMBER, GREY, BLUE, BLUE]
-    axes.bar(data.attainment["band"], data.attainment["reps"], color=colours)
+    axes.bar(data.attainment["band"], data.attainment["reps"].fillna(0), color=colours)
     axes.set_ylabel("reps", fontsize=8)
     return _png(figure)
 
 
 def headcount_chart(data: ReportData) -> bytes:
-    figure, axes = _axes("Exits per month and trailing-12-month voluntary attrition")
+    figure, axes = _axes(
+        "Exits per month (months with 1-4 of a kind not shown) and trailing-12-month "
+        "voluntary attrition"
+    )
     trend = data.headcount
     months = trend["month_start"]
-    axes.bar(months, trend["voluntary_exits"], width=20, color=RED, label="voluntary")
+    voluntary = trend["voluntary_exits"].fillna(0)  # suppressed months draw no bar
+    axes.bar(months, voluntary, width=20, color=RED, label="voluntary")
     axes.bar(
         months,
-        trend["involuntary_exits"],
+        trend["involuntary_exits"].fillna(0),
         width=20,
-        bottom=trend["voluntary_exits"],
+        bottom=voluntary,
         color=GREY,
         label="involuntary",
     )

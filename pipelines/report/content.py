@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipelines.formatting import money
-from pipelines.report.data import MIN_GROUP, Kpi, ReportData
+from pipelines.report.data import AT_QUOTA_BANDS, MIN_GROUP, Kpi, ReportData
 from pipelines.safe_text import markdown, table_cell
 
 SECTION_TITLES = (
@@ -79,9 +79,9 @@ def leadership_actions(data: ReportData) -> list[str]:
     """What leadership should do this week, from the figures in the report."""
     actions = []
     company = _company_risk(data)
-    if company is not None and company["high_risk_reps"] > 0:
+    if company is not None and company["high_risk_reps_band"] != "0":
         actions.append(
-            f"{int(company['high_risk_reps'])} reps are in the High risk band, with about "
+            f"{company['high_risk_reps_band']} reps are in the High risk band, with about "
             f"{money(company['revenue_at_risk_rounded'], data.currency)} of revenue at risk: "
             "HR has "
             "the names; make sure each gets a stay interview within two weeks and a handover "
@@ -110,7 +110,19 @@ def leadership_actions(data: ReportData) -> list[str]:
     return actions
 
 
-def format_kpi_value(kpi: Kpi, value: float | None, currency: str) -> str:
+SUPPRESSED = f"suppressed (under {MIN_GROUP})"
+
+
+def at_least(floor: float) -> str:
+    """A sum with suppressed counts in it (each of 1 to MIN_GROUP - 1 people)."""
+    return f"at least {floor:,.0f}"
+
+
+def format_kpi_value(
+    kpi: Kpi, value: float | None, currency: str, floor: float | None = None
+) -> str:
+    if floor is not None:
+        return at_least(floor) if kpi.unit == "count" else SUPPRESSED
     if value is None:
         return "n/a"
     if kpi.unit == "percent":
@@ -124,6 +136,8 @@ def format_kpi_value(kpi: Kpi, value: float | None, currency: str) -> str:
 
 def kpi_change(kpi: Kpi) -> tuple[str, str]:
     """The change against the prior period in words and whether it is good, bad or flat."""
+    if kpi.current_at_least is not None or kpi.prior_at_least is not None:
+        return "n/a", "flat"
     if kpi.current is None or kpi.prior is None:
         return "no prior", "flat"
     delta = kpi.current - kpi.prior
@@ -142,6 +156,11 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
+def _count(value: float | None) -> str:
+    """A published count of people; NaN is one the publication suppressed."""
+    return SUPPRESSED if value is None or pd.isna(value) else f"{int(value):,}"
+
+
 def _kpis(data: ReportData) -> Section:
     rows, tones = [], []
     for kpi in data.kpis:
@@ -149,8 +168,8 @@ def _kpis(data: ReportData) -> Section:
         rows.append(
             [
                 kpi.name,
-                format_kpi_value(kpi, kpi.current, data.currency),
-                format_kpi_value(kpi, kpi.prior, data.currency),
+                format_kpi_value(kpi, kpi.current, data.currency, kpi.current_at_least),
+                format_kpi_value(kpi, kpi.prior, data.currency, kpi.prior_at_least),
                 change,
             ]
         )
@@ -207,14 +226,21 @@ def _cycle(data: ReportData) -> Section:
 def _attainment(data: ReportData) -> Section:
     if (unavailable := _unavailable(data, SECTION_TITLES[3], "crm", "quotas")) is not None:
         return unavailable
-    reps = int(data.attainment["reps"].sum())
-    at_quota = int(
-        data.attainment.loc[
-            data.attainment["band"].isin(["100-120%", "120% and over"]), "reps"
-        ].sum()
-    )
-    lead = f"{at_quota} of {reps} reps with a quota reached it in {data.current.label}."
-    rows = [[str(r.band), str(int(r.reps))] for r in data.attainment.itertuples()]
+    bands = data.attainment
+    if data.reps_with_quota.hidden:
+        lead = f"Fewer than {MIN_GROUP} reps had a quota in {data.current.label}: not shown."
+    elif data.reps_with_quota.value is None:
+        lead = f"No rep had a quota in {data.current.label}."
+    else:
+        at_quota = bands.loc[bands["band"].isin(AT_QUOTA_BANDS), "reps"]
+        reached = (
+            f"{int(at_quota.sum())} of {int(data.reps_with_quota.value)}"
+            if at_quota.notna().all()
+            else f"A suppressed number (bands under {MIN_GROUP} are not shown) of "
+            f"{int(data.reps_with_quota.value)}"
+        )
+        lead = f"{reached} reps with a quota reached it in {data.current.label}."
+    rows = [[str(r.band), _count(r.reps)] for r in bands.itertuples()]
     return Section(
         SECTION_TITLES[3], lead, chart="attainment", table=Table(["Attainment", "Reps"], rows)
     )
@@ -234,6 +260,15 @@ def _concentration(data: ReportData) -> Section:
     return Section(SECTION_TITLES[4], lead, chart="concentration")
 
 
+def _exits_in(months: pd.Series, kind: str) -> str:
+    """The exits of some months in words: the sum, or a floor when months with 1 to
+    MIN_GROUP - 1 exits were suppressed (each of them had at least one)."""
+    hidden = int(months.isna().sum())
+    if not hidden:
+        return f"{int(months.sum())} {kind}"
+    return f"{at_least(months.sum() + hidden)} {kind}"
+
+
 def _headcount(data: ReportData) -> Section:
     if (unavailable := _unavailable(data, SECTION_TITLES[5], "hr")) is not None:
         return unavailable
@@ -242,12 +277,16 @@ def _headcount(data: ReportData) -> Section:
         return Section(SECTION_TITLES[5], "No headcount history.")
     last = trend.iloc[-1]
     rate = last["trailing_12m_voluntary_attrition_rate"]
+    year = trend.tail(12)
     lead = (
-        f"{int(last['closing_headcount'])} reps at the end of {last['month_start']:%b %Y}; "
-        f"voluntary attrition over the trailing 12 months {_percent(rate)}. Over the last 12 "
-        f"months: {int(trend['voluntary_exits'].tail(12).sum())} voluntary, "
-        f"{int(trend['involuntary_exits'].tail(12).sum())} involuntary, "
-        f"{int(trend['regretted_exits'].tail(12).sum())} regretted exits."
+        f"About {_count(last['closing_headcount'])} reps at the end of "
+        f"{last['month_start']:%b %Y}; voluntary attrition over the trailing 12 months "
+        f"{_percent(rate)}. Over the last 12 months: "
+        f"{_exits_in(year['voluntary_exits'], 'voluntary')}, "
+        f"{_exits_in(year['involuntary_exits'], 'involuntary')}, "
+        f"{_exits_in(year['regretted_exits'], 'regretted')} exits. Headcounts are rounded "
+        f"to the nearest {MIN_GROUP}, and a month with 1 to {MIN_GROUP - 1} exits of a kind "
+        "shows none (suppressed)."
     )
     return Section(SECTION_TITLES[5], lead, chart="headcount")
 
@@ -255,14 +294,24 @@ def _headcount(data: ReportData) -> Section:
 def _exit_reasons(data: ReportData) -> Section:
     if (unavailable := _unavailable(data, SECTION_TITLES[6], "hr")) is not None:
         return unavailable
+    reasons = data.exit_reasons
+
+    def cell(row: pd.Series, count: str) -> str:
+        hidden = int(row[f"hidden_{count}"])
+        return at_least(row[count] + hidden) if hidden else f"{int(row[count]):,}"
+
     rows = [
-        [table_cell(r.exit_reason), str(int(r.exits)), str(int(r.voluntary)), str(int(r.regretted))]
-        for r in data.exit_reasons.itertuples()
+        [
+            table_cell(row["exit_reason"]),
+            *(cell(row, c) for c in ("exits", "voluntary", "regretted")),
+        ]
+        for _, row in reasons.iterrows()
     ]
     lead = (
         f"Exits in the last 4 quarters (to the one holding {data.current.end:%b %Y}) by the "
-        f"main reason given. Reasons with fewer than {MIN_GROUP} exits are pooled, and not "
-        "shown if the pool is small too."
+        f"main reason given. A reason is named in a quarter when it had at least {MIN_GROUP} "
+        f"exits there; the other exits are pooled. Counts of 1 to {MIN_GROUP - 1} are not "
+        "published, so a total with such a count in it shows what it is at least."
     )
     return Section(
         SECTION_TITLES[6],
@@ -286,7 +335,7 @@ def _risk(data: ReportData) -> Section:
         rows.append(
             [
                 table_cell(r.team),
-                str(int(r.reps)),
+                _count(r.reps),
                 str(r.high_risk_reps_band),
                 str(r.expected_exits_band),
                 f"about {money(r.revenue_at_risk_rounded, data.currency)}",
@@ -305,7 +354,13 @@ def _risk(data: ReportData) -> Section:
         SECTION_TITLES[7],
         lead,
         table=Table(
-            ["Team", "Reps", "High-risk reps", "Expected exits (3 months)", "Revenue at risk"],
+            [
+                "Team",
+                "Reps (nearest 5)",
+                "High-risk reps",
+                "Expected exits (3 months)",
+                "Revenue at risk",
+            ],
             rows,
             tones,
         ),
@@ -359,9 +414,10 @@ def report_content(data: ReportData) -> ReportContent:
         subtitle=f"Data as of {data.as_of:%d %B %Y}",
         sections=sections,
         footnote=(
-            "Aggregates only: no person is named; teams with fewer than "
-            f"{MIN_GROUP} reps and exit reasons with fewer than {MIN_GROUP} exits are "
-            "suppressed. Person-level risk goes to HR only."
+            "Aggregates only, from the analyst database: no person is named; every count of "
+            f"fewer than {MIN_GROUP} people is suppressed, headcounts are rounded to the "
+            f"nearest {MIN_GROUP} and risk by team is shown in bands. Person-level risk goes "
+            "to HR only."
         ),
     )
 

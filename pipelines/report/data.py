@@ -1,10 +1,12 @@
-"""What the leadership report says, read from the marts only (aggregates, no names).
+"""What the leadership report says, read from the analyst database only (the marts as
+published for analysts: aggregates, no person in them).
 
-Every section is a small frame; groups of fewer than `MIN_GROUP` people are suppressed
-(teams in `mart_risk_by_team` arrive suppressed; exit reasons with fewer than
-`MIN_GROUP` exits are pooled into "Other reasons", and hidden if the pool is small too).
-A partial load (only CRM or only HR exports, no quotas) leaves some marts empty: the
-figures that need them are unknown (None), not zero, and `Sources` says which.
+Every section is a small frame. Counts of fewer than `MIN_GROUP` people arrive
+suppressed (NULL) from the publication (`pipelines.transform.publish`): a sum with
+suppressed cells in it is shown as what it is at least (`Figure.at_least`: each cell
+holds someone), never as a sum that quietly leaves them out. A partial load (only CRM or
+only HR exports, no quotas) leaves some marts empty: the figures that need them are
+unknown (None), not zero, and `Sources` says which.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ import pandas as pd
 
 from pipelines.errors import RepradarError
 from pipelines.safe_text import plain
+from pipelines.transform.publish import MIN_CELL, OTHER_REASONS, analytics_path
 
-MIN_GROUP = 5
+MIN_GROUP = MIN_CELL
 CURRENCY_LIMIT = 8  # characters of the currency code, as written in amounts
 PERIOD_MONTHS = 3  # the report compares the last 3 complete months with the 3 before
 TREND_MONTHS = 24
-OTHER_REASONS = f"Other reasons (fewer than {MIN_GROUP} exits each)"
-ATTAINMENT_BINS = (0.0, 0.5, 0.8, 1.0, 1.2, float("inf"))
-ATTAINMENT_LABELS = ("under 50%", "50-80%", "80-100%", "100-120%", "120% and over")
+AT_QUOTA_BANDS = ("100-120%", "120% and over")
 
 
 class ReportDataError(RepradarError):
@@ -55,12 +56,33 @@ class Sources:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A published figure, or a sum of published cells: `value` is the sum of the cells
+    shown (None when there is none), `hidden` the number of cells the publication
+    suppressed (each a count of 1 to MIN_GROUP - 1 people)."""
+
+    value: float | None
+    hidden: int = 0
+
+    @property
+    def exact(self) -> float | None:
+        return None if self.hidden else self.value
+
+    @property
+    def at_least(self) -> float | None:
+        """What the sum is at least when cells are hidden (each holds someone)."""
+        return (self.value or 0.0) + self.hidden if self.hidden else None
+
+
+@dataclass(frozen=True)
 class Kpi:
     name: str
-    current: float | None
+    current: float | None  # exact; None when unknown or suppressed
     prior: float | None
     unit: str  # "percent", "money", "days", "count"
     higher_is_better: bool
+    current_at_least: float | None = None  # set when some of it is suppressed
+    prior_at_least: float | None = None
 
 
 @dataclass
@@ -74,16 +96,20 @@ class ReportData:
     funnel: pd.DataFrame  # stage_name, entered, advanced, conversion_rate
     biggest_drop_stage: str | None
     cycle_trend: pd.DataFrame  # close_month, median_won_cycle_days, won_deals
-    attainment: pd.DataFrame  # band, reps
+    attainment: pd.DataFrame  # band, reps (NaN where suppressed)
+    reps_with_quota: Figure  # reps with a quota in the current period
     concentration: pd.DataFrame  # period_start, top_20_percent_share
-    headcount: pd.DataFrame  # month_start, closing_headcount, voluntary/involuntary/regretted
-    exit_reasons: pd.DataFrame  # exit_reason, exits, voluntary, regretted
-    risk_by_team: pd.DataFrame | None  # mart_risk_by_team rows (None before any scoring)
+    headcount: pd.DataFrame  # month_start, closing_headcount (to 5), exits (NaN: suppressed)
+    exit_reasons: pd.DataFrame  # exit_reason, exits, voluntary, regretted, hidden_<each>
+    risk_by_team: pd.DataFrame | None  # published mart_risk_by_team (None before scoring)
     key_accounts: pd.DataFrame  # single-threaded accounts with the most revenue
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
-    return con.execute(sql, params or []).df()
+    """The rows of `sql`; integer columns as floats, a suppressed (NULL) count as NaN."""
+    frame = con.execute(sql, params or []).df()
+    counts = frame.select_dtypes(include=["integer"]).columns
+    return frame.astype({column: "float64" for column in counts})
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
@@ -91,6 +117,15 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
     row = con.execute(sql, params or []).fetchone()
     value = None if row is None else row[0]
     return None if value is None or pd.isna(value) else float(value)
+
+
+def _figure(con: duckdb.DuckDBPyConnection, column: str, where: str, params: list) -> Figure:
+    """sum(column) of the published rows `where` selects, with the number of them that
+    are suppressed (NULL); unknown (None) when there is none."""
+    rows, known, total = con.execute(
+        f"SELECT count(*), count({column}), sum({column}) FROM {where}", params
+    ).fetchone()
+    return Figure(None if total is None else float(total), hidden=rows - known)
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
@@ -101,9 +136,7 @@ def read_sources(con: duckdb.DuckDBPyConnection) -> Sources:
     return Sources(
         crm=_has_rows(con, "SELECT 1 FROM marts.fct_opportunities"),
         hr=_has_rows(con, "SELECT 1 FROM marts.mart_headcount_attrition"),
-        quotas=_has_rows(
-            con, "SELECT 1 FROM marts.mart_rep_scorecard WHERE quota_amount IS NOT NULL"
-        ),
+        quotas=_has_rows(con, "SELECT 1 FROM marts.mart_quota_attainment"),
     )
 
 
@@ -129,55 +162,54 @@ def reporting_periods(as_of: dt.date) -> tuple[Period, Period]:
     return Period(current_start, last_complete), Period(prior_start, prior_end)
 
 
-def _period_kpis(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, float | None]:
+def _period_kpis(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, Figure]:
     bounds = [period.start, period.end]
+    company_months = (
+        "marts.mart_headcount_attrition WHERE is_company_total AND month_start BETWEEN ? AND ?"
+    )
     return {
-        "Bookings": _scalar(
-            con,
-            "SELECT sum(amount) FROM marts.fct_opportunities "
-            "WHERE is_won AND close_date BETWEEN ? AND ?",
-            bounds,
+        "Bookings": Figure(
+            _scalar(
+                con,
+                "SELECT sum(amount) FROM marts.fct_opportunities "
+                "WHERE is_won AND close_date BETWEEN ? AND ?",
+                bounds,
+            )
         ),
-        "Win rate (deals closed)": _scalar(
-            con,
-            "SELECT avg(CASE WHEN is_won THEN 1.0 ELSE 0.0 END) FROM marts.fct_opportunities "
-            "WHERE is_closed AND close_date BETWEEN ? AND ?",
-            bounds,
+        "Win rate (deals closed)": Figure(
+            _scalar(
+                con,
+                "SELECT avg(CASE WHEN is_won THEN 1.0 ELSE 0.0 END) "
+                "FROM marts.fct_opportunities WHERE is_closed AND close_date BETWEEN ? AND ?",
+                bounds,
+            )
         ),
-        "Median sales cycle, won deals": _scalar(
-            con,
-            "SELECT median(cycle_days) FROM marts.fct_opportunities "
-            "WHERE is_won AND close_date BETWEEN ? AND ?",
-            bounds,
+        "Median sales cycle, won deals": Figure(
+            _scalar(
+                con,
+                "SELECT median(cycle_days) FROM marts.fct_opportunities "
+                "WHERE is_won AND close_date BETWEEN ? AND ?",
+                bounds,
+            )
         ),
-        "Quota attainment": _scalar(
+        "Quota attainment": _figure(
             con,
-            "SELECT sum(bookings) / nullif(sum(quota_amount), 0) FROM marts.mart_rep_scorecard "
-            "WHERE month_start BETWEEN ? AND ?",
-            bounds,
+            "attainment",
+            "marts.mart_quota_attainment WHERE window_end_month = ? AND band_order = 1",
+            [_month_start(period.end)],
         ),
-        "Reps at period end": _scalar(
+        "Reps at period end (nearest 5)": _figure(
             con,
-            "SELECT closing_headcount FROM marts.mart_headcount_attrition "
-            "WHERE is_company_total AND month_end = ?",
+            "closing_headcount",
+            "marts.mart_headcount_attrition WHERE is_company_total AND month_end = ?",
             [period.end],
         ),
-        "Voluntary exits": _scalar(
+        "Voluntary exits": _figure(con, "voluntary_exits", company_months, bounds),
+        "Regretted exits": _figure(con, "regretted_exits", company_months, bounds),
+        "Voluntary attrition, trailing 12 months": _figure(
             con,
-            "SELECT sum(voluntary_exits) FROM marts.mart_headcount_attrition "
-            "WHERE is_company_total AND month_start BETWEEN ? AND ?",
-            bounds,
-        ),
-        "Regretted exits": _scalar(
-            con,
-            "SELECT sum(regretted_exits) FROM marts.mart_headcount_attrition "
-            "WHERE is_company_total AND month_start BETWEEN ? AND ?",
-            bounds,
-        ),
-        "Voluntary attrition, trailing 12 months": _scalar(
-            con,
-            "SELECT trailing_12m_voluntary_attrition_rate FROM marts.mart_headcount_attrition "
-            "WHERE is_company_total AND month_end = ?",
+            "trailing_12m_voluntary_attrition_rate",
+            "marts.mart_headcount_attrition WHERE is_company_total AND month_end = ?",
             [period.end],
         ),
     }
@@ -188,7 +220,7 @@ KPI_SHAPE = {  # name: (unit, higher is better, the exports it needs)
     "Win rate (deals closed)": ("percent", True, ("crm",)),
     "Median sales cycle, won deals": ("days", False, ("crm",)),
     "Quota attainment": ("percent", True, ("crm", "quotas")),
-    "Reps at period end": ("count", True, ("hr",)),
+    "Reps at period end (nearest 5)": ("count", True, ("hr",)),
     "Voluntary exits": ("count", False, ("hr",)),
     "Regretted exits": ("count", False, ("hr",)),
     "Voluntary attrition, trailing 12 months": ("percent", False, ("hr",)),
@@ -204,13 +236,16 @@ def _kpis(
     kpis = []
     for name, (unit, higher_is_better, needs) in KPI_SHAPE.items():
         known = sources.has(needs)
+        current, prior = (now[name], before[name]) if known else (Figure(None), Figure(None))
         kpis.append(
             Kpi(
                 name,
-                now[name] if known else None,
-                before[name] if known else None,
+                current.exact,
+                prior.exact,
                 unit,
                 higher_is_better,
+                current_at_least=current.at_least,
+                prior_at_least=prior.at_least,
             )
         )
     return kpis
@@ -239,42 +274,46 @@ def _biggest_drop(funnel: pd.DataFrame) -> str | None:
 
 def _exit_reasons(con: duckdb.DuckDBPyConnection, current: Period) -> pd.DataFrame:
     """Exit reasons of the last 4 calendar quarters, the one holding the period end
-    included (the mart is by quarter); small reasons pooled, then hidden."""
-    reasons = _frame(
+    included (the mart is by quarter). A reason is named in a quarter when it had at least
+    MIN_GROUP exits there; the rest of the quarter's exits are in the pooled row. Each
+    count is the sum of the cells shown, with `hidden_<count>` the cells suppressed."""
+    counts = {
+        "exits": "exits",
+        "voluntary": "CASE WHEN termination_type = 'voluntary' THEN exits ELSE 0 END",
+        "regretted": "regretted_exits",
+    }
+    sums = ", ".join(
+        f"coalesce(sum({cell}), 0) AS {name}, count(*) - count({cell}) AS hidden_{name}"
+        for name, cell in counts.items()
+    )
+    return _frame(
         con,
-        """SELECT exit_reason, sum(exits) AS exits,
-            sum(CASE WHEN termination_type = 'voluntary' THEN exits ELSE 0 END) AS voluntary,
-            sum(regretted_exits) AS regretted
+        f"""SELECT exit_reason, {sums}
         FROM marts.mart_exit_reasons
         WHERE exit_quarter > ? AND exit_quarter <= ?
-        GROUP BY exit_reason ORDER BY exits DESC, exit_reason""",
-        [quarter_start(current.end, quarters_back=4), current.end],
+        GROUP BY exit_reason
+        ORDER BY exit_reason = ?, exits DESC, exit_reason""",
+        [quarter_start(current.end, quarters_back=4), current.end, OTHER_REASONS],
     )
-    return pool_small_groups(reasons, "exit_reason", "exits", OTHER_REASONS)
 
 
-def pool_small_groups(frame: pd.DataFrame, label: str, size: str, other: str) -> pd.DataFrame:
-    """Rows whose `size` is under MIN_GROUP are summed into one `other` row, which is
-    dropped if it is under MIN_GROUP as well (a small group never shows on its own)."""
-    small = frame[size] < MIN_GROUP
-    kept = frame[~small]
-    pooled = frame[small].drop(columns=[label]).sum(numeric_only=True)
-    if small.any() and pooled[size] >= MIN_GROUP:
-        kept = pd.concat([kept, pd.DataFrame([{label: other, **pooled.to_dict()}])])
-    return kept.reset_index(drop=True)
-
-
-def _attainment(con: duckdb.DuckDBPyConnection, current: Period) -> pd.DataFrame:
-    reps = _frame(
+def _attainment(con: duckdb.DuckDBPyConnection, current: Period) -> tuple[pd.DataFrame, Figure]:
+    """Reps per attainment band over the current period (NaN where suppressed), and the
+    number of reps with a quota in it."""
+    window = [_month_start(current.end)]
+    bands = _frame(
         con,
-        """SELECT sum(bookings) / nullif(sum(quota_amount), 0) AS attainment
-        FROM marts.mart_rep_scorecard WHERE month_start BETWEEN ? AND ?
-        GROUP BY employee_key HAVING sum(quota_amount) > 0""",
-        [current.start, current.end],
+        """SELECT attainment_band AS band, reps FROM marts.mart_quota_attainment
+        WHERE window_end_month = ? ORDER BY band_order""",
+        window,
     )
-    bands = pd.cut(reps["attainment"], ATTAINMENT_BINS, right=False, labels=ATTAINMENT_LABELS)
-    counts = bands.value_counts().reindex(ATTAINMENT_LABELS, fill_value=0)
-    return pd.DataFrame({"band": list(ATTAINMENT_LABELS), "reps": counts.to_numpy()})
+    reps = _figure(
+        con,
+        "reps_with_quota",
+        "marts.mart_quota_attainment WHERE window_end_month = ? AND band_order = 1",
+        window,
+    )
+    return bands, reps
 
 
 def _risk_by_team(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
@@ -286,8 +325,8 @@ def _risk_by_team(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
         return None
     return _frame(
         con,
-        """SELECT team, is_company_total, month_end, reps, high_risk_reps,
-            high_risk_reps_band, expected_exits_band, revenue_at_risk_rounded, is_suppressed
+        """SELECT team, is_company_total, month_end, reps, high_risk_reps_band,
+            expected_exits_band, revenue_at_risk_rounded, is_suppressed
         FROM marts.mart_risk_by_team
         ORDER BY is_company_total DESC, is_suppressed, revenue_at_risk_rounded DESC NULLS LAST,
             team""",
@@ -295,10 +334,12 @@ def _risk_by_team(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
 
 
 def read_report_data(warehouse: Path) -> ReportData:
-    """Everything the report shows, from the marts of `warehouse`."""
-    if not warehouse.exists():
-        raise ReportDataError(f"{warehouse} does not exist; run `repradar transform` first")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    """Everything the report shows, from the analyst database published beside
+    `warehouse` (never from the HR warehouse itself)."""
+    analytics = analytics_path(warehouse)
+    if not analytics.exists():
+        raise ReportDataError(f"no analyst database at {analytics}; run `repradar transform` first")
+    with duckdb.connect(str(analytics), read_only=True) as con:
         try:
             # the reporting date, else (no CRM accounts) the last month of headcount
             as_of_value = con.execute(
@@ -308,13 +349,14 @@ def read_report_data(warehouse: Path) -> ReportData:
             ).fetchone()[0]
         except duckdb.CatalogException as error:
             raise ReportDataError(
-                f"{warehouse} has no marts; run `repradar transform` first"
+                f"{analytics} has no marts; run `repradar transform` first"
             ) from error
         if as_of_value is None:
-            raise ReportDataError(f"{warehouse} has empty marts; load exports first")
+            raise ReportDataError(f"{analytics} has empty marts; load exports first")
         current, prior = reporting_periods(as_of_value)
         sources = read_sources(con)
         funnel = _funnel(con, current)
+        attainment, reps_with_quota = _attainment(con, current)
         data = ReportData(
             as_of=as_of_value,
             sources=sources,
@@ -337,7 +379,8 @@ def read_report_data(warehouse: Path) -> ReportData:
                 GROUP BY close_month ORDER BY close_month""",
                 [_month_start(current.end, TREND_MONTHS), current.end],
             ),
-            attainment=_attainment(con, current),
+            attainment=attainment,
+            reps_with_quota=reps_with_quota,
             concentration=_frame(
                 con,
                 """SELECT period_start, top_20_percent_share FROM marts.mart_revenue_concentration

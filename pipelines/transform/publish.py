@@ -9,13 +9,17 @@ quarantine, ops, staging, intermediate, restricted, ml, person-level marts) is n
 - counts that describe people (exits by reason, hires and exits by team and month) only
   as cells of at least `MIN_CELL` people: exit reasons under that size are pooled into one
   row per quarter and termination type; a team's monthly count under it is suppressed
-  (NULL), together with the next smallest team of that month when it would be the only
-  one suppressed (the company total would give it away); headcounts are rounded to a
+  (NULL), together with the smallest other teams of that month that hold someone until
+  at least two are suppressed and they hold `MIN_CELL` people together (else the company
+  total minus the teams shown would give one, or their sum, away); headcounts are rounded to a
   multiple of `MIN_CELL` and rates to whole percent, so that a suppressed count cannot be
   worked back from them (opening + hires - closing, or two trailing rates); rates are
   published only where the count they are made of is;
-- not at all: `dim_employees` and `mart_rep_scorecard` (one row per person) and the risk
-  marts (individual risk summed by team).
+- reps by quota attainment band only as cells of at least `MIN_CELL` reps (with more
+  bands suppressed as for teams), and risk by team only in bands
+  and rounded (`mart_risk_by_team`, once reps have been scored);
+- not at all: `dim_employees` and `mart_rep_scorecard` (one row per person) and the
+  restricted risk marts.
 
 The file is written beside the warehouse as a partial file, given `REPRADAR_SHARED_MODE`
 and renamed into place, so readers see the last whole publication or the new one.
@@ -48,6 +52,7 @@ class Published:
     name: str
     select: Callable[[], str]
     note: str = ""
+    needs_scores: bool = False  # built by `repradar score`: published once it exists
 
 
 def _without(table: str, *columns: str) -> Callable[[], str]:
@@ -63,6 +68,34 @@ def _small(expression: str) -> str:
 def _suppressed(column: str) -> str:
     """The count, NULL when it is from 1 to MIN_CELL - 1."""
     return f"CASE WHEN {_small(column)} THEN NULL ELSE {column} END AS {column}"
+
+
+def _cell_flags(column: str, group: str, tiebreak: str) -> str:
+    """Window columns for `_hidden`: whether a cell of `column` is small, whether any cell
+    of its group is, its rank in the order cells are hidden in (small ones first, then
+    the smallest that hold someone, empty ones last) and the people in the cells ranked
+    before it."""
+    order = (
+        f"PARTITION BY {group} ORDER BY {_small(column)} DESC, {column} = 0, {column}, {tiebreak}"
+    )
+    return (
+        f"{_small(column)} AS small_{column}, "
+        f"bool_or({_small(column)}) OVER (PARTITION BY {group}) AS group_small_{column}, "
+        f"row_number() OVER ({order}) AS rank_{column}, "
+        f"coalesce(sum({column}) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 "
+        f"PRECEDING), 0) AS before_{column}"
+    )
+
+
+def _hidden(column: str) -> str:
+    """The cell is suppressed: it is small, or its group has a small cell and it is among
+    the cells hidden with it until at least two are and they hold at least MIN_CELL people
+    together (so the group's published total minus the cells shown gives away no small
+    count, of one cell or of the hidden ones together)."""
+    return (
+        f"(small_{column} OR (group_small_{column} AND "
+        f"(rank_{column} <= 2 OR before_{column} < {MIN_CELL})))"
+    )
 
 
 def _exit_reasons() -> str:
@@ -122,23 +155,18 @@ def _rounded_rate(rate: str) -> str:
 
 
 def _headcount_attrition() -> str:
-    """Team rows: team sizes and event counts from 1 to MIN_CELL - 1 suppressed,
-    with one more team per month and count when one alone would be, team sizes rounded;
+    """Team rows: team sizes and event counts from 1 to MIN_CELL - 1 suppressed, with
+    more teams of the month when needed (`_hidden`), team sizes rounded;
     rates, tenure and trailing rates are not published for teams. Company rows:
     headcounts rounded, counts from 1 to MIN_CELL - 1 suppressed, each rate (to whole
     percent) only when its count is published (the trailing rates when the trailing 12
     months hold at least MIN_CELL such exits)."""
     team_flags = ", ".join(
-        f"{_small(column)} AS small_{column}, "
-        f"count(*) FILTER (WHERE {_small(column)}) OVER month AS small_in_month_{column}, "
-        f"row_number() OVER (PARTITION BY month_start ORDER BY {_small(column)} DESC, "
-        f"{column}, team) AS rank_{column}"
-        for column in (*HEADCOUNTS, *EVENT_COUNTS)
+        _cell_flags(column, "month_start", "team") for column in (*HEADCOUNTS, *EVENT_COUNTS)
     )
     team_values = ", ".join(
-        f"CASE WHEN small_{column} OR (small_in_month_{column} = 1 AND rank_{column} = 2) "
-        f"THEN NULL ELSE {_rounded_headcount(column) if column in HEADCOUNTS else column} "
-        f"END AS {column}"
+        f"CASE WHEN {_hidden(column)} THEN NULL "
+        f"ELSE {_rounded_headcount(column) if column in HEADCOUNTS else column} END AS {column}"
         for column in (*HEADCOUNTS, *EVENT_COUNTS)
     )
     trailing_sums = ", ".join(
@@ -169,8 +197,7 @@ def _headcount_attrition() -> str:
             WHERE is_company_total),
         flagged AS (
             SELECT *, {team_flags} FROM hr.marts.mart_headcount_attrition
-            WHERE NOT is_company_total
-            WINDOW month AS (PARTITION BY month_start))
+            WHERE NOT is_company_total)
         SELECT {keys}, {company_values}, has_full_trailing_12m,
             average_tenure_months
         FROM company
@@ -178,6 +205,37 @@ def _headcount_attrition() -> str:
         SELECT {keys}, {team_values}, {no_rates}, has_full_trailing_12m,
             CAST(NULL AS DOUBLE) AS average_tenure_months
         FROM flagged"""
+
+
+def _quota_attainment() -> str:
+    """Reps per attainment band and window: a count from 1 to MIN_CELL - 1 is NULL, with
+    more bands of the window when needed (`_hidden`: the window's total of reps would give
+    a lone one away); the window's totals only when it has at least MIN_CELL reps with a
+    quota."""
+    totals = ", ".join(
+        f"CASE WHEN reps_with_quota < {MIN_CELL} THEN NULL ELSE {column} END AS {column}"
+        for column in ("reps_with_quota", "bookings", "quota_amount", "attainment")
+    )
+    return f"""
+        WITH flagged AS (
+            SELECT *, {_cell_flags("reps", "window_end_month", "band_order")}
+            FROM hr.marts.mart_quota_attainment)
+        SELECT attainment_row_id, window_start_month, window_end_month, attainment_band,
+            band_order, CASE WHEN {_hidden("reps")} THEN NULL ELSE reps END AS reps,
+            {totals}
+        FROM flagged"""
+
+
+def _risk_by_team() -> str:
+    """Risk by team as leadership sees it: bands of high-risk reps and expected exits and
+    revenue at risk to two significant figures (the mart's own suppression of small
+    teams kept), team sizes rounded to a multiple of MIN_CELL; none of the exact sums,
+    which change by one rep's probability when that rep changes team."""
+    return f"""
+        SELECT team, is_company_total, month_end,
+            CAST(round(reps / {MIN_CELL}) * {MIN_CELL} AS BIGINT) AS reps,
+            high_risk_reps_band, expected_exits_band, revenue_at_risk_rounded, is_suppressed
+        FROM hr.marts.mart_risk_by_team"""
 
 
 PUBLISHED = (
@@ -214,10 +272,28 @@ PUBLISHED = (
     Published(
         "mart_headcount_attrition",
         _headcount_attrition,
-        f"People counts from 1 to {MIN_CELL - 1} are NULL (for teams, also the next "
-        f"smallest team of the month when one alone would be); headcounts are rounded to "
+        f"People counts from 1 to {MIN_CELL - 1} are NULL (for teams, also the smallest "
+        f"other teams of the month until the suppressed ones hold at least {MIN_CELL} "
+        f"together); headcounts are rounded to "
         f"a multiple of {MIN_CELL} and rates to whole percent; team rows carry no rates or "
         "tenure; a company rate is NULL where its count is.",
+    ),
+    Published(
+        "mart_quota_attainment",
+        _quota_attainment,
+        f"A count of reps from 1 to {MIN_CELL - 1} is NULL, with the smallest other bands "
+        f"of the window until the suppressed ones hold at least {MIN_CELL} reps together; "
+        f"the window's totals are NULL when it has fewer "
+        f"than {MIN_CELL} reps with a quota.",
+    ),
+    Published(
+        "mart_risk_by_team",
+        _risk_by_team,
+        "Only the bands and the rounded revenue at risk, never the exact sums of individual "
+        f"probabilities; team sizes rounded to a multiple of {MIN_CELL}; teams under "
+        f"{MIN_CELL} scored reps (and the next smallest with them) suppressed. Present once "
+        "reps have been scored.",
+        needs_scores=True,
     ),
 )
 
@@ -273,7 +349,16 @@ def publish_analytics(warehouse: Path, work_dir: Path) -> Path:
         with duckdb.connect(str(partial)) as con:
             con.execute(f"ATTACH {lit(str(warehouse))} AS hr (READ_ONLY)")
             con.execute("CREATE SCHEMA marts")
+            built = {
+                name
+                for (name,) in con.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = 'hr' AND schema_name = 'marts'"
+                ).fetchall()
+            }
             for table in PUBLISHED:
+                if table.needs_scores and table.name not in built:
+                    continue
                 con.execute(f"CREATE TABLE marts.{q(table.name)} AS {table.select()}")
                 _document(con, table, documentation.get(table.name))
             con.execute("DETACH hr")

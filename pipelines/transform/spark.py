@@ -65,9 +65,16 @@ def export_raw(warehouse: Path, directory: Path, key: bytes) -> list[str]:
 
 
 def build_spark(
-    warehouse: Path, *, variables: str | None = None, progress: Progress | None = None
+    warehouse: Path,
+    *,
+    select: list[str] | None = None,
+    exclude: list[str] | None = None,
+    variables: str | None = None,
+    progress: Progress | None = None,
 ) -> TransformResult:
-    """dbt build of the project on local Spark from the warehouse's raw tables."""
+    """dbt build of the project on local Spark from the warehouse's raw tables: every
+    model and test, or only the nodes dbt's `select` and `exclude` name (node selection
+    syntax; a selected model brings the tests whose every parent is selected)."""
     if (
         importlib.util.find_spec("pyspark") is None
         or importlib.util.find_spec("dbt.adapters.spark") is None
@@ -87,7 +94,13 @@ def build_spark(
         say(f"handed {len(tables)} raw tables to Spark as Parquet under {state / 'raw'}")
         say("starting Spark (local) and building; the first statement takes ~15 s ...")
         outcome = invoke(
-            ["build", "--exclude", f"tag:{RISK_SCORES_TAG}"],
+            [
+                "build",
+                *(["--select", *select, "--indirect-selection", "cautious"] if select else []),
+                "--exclude",
+                f"tag:{RISK_SCORES_TAG}",
+                *(exclude or []),
+            ],
             target="spark",
             work_dir=state / "dbt",
             environment={
