@@ -23,8 +23,9 @@
 # the HR warehouse: the analyst-facing marts (schema `marts`) with no person in them. No
 # names, e-mails, employee keys, pay, ratings, survey answers or individual risk; counts of
 # people under 5 are suppressed (NULL), headcounts rounded to a multiple of 5 and rates to
-# whole percent. The HR warehouse (`warehouse.duckdb`, readable by its owner only) is for
-# HR; risk by team is leadership's, in the weekly report.
+# whole percent; reps by quota attainment band (`mart_quota_attainment`) and risk by team
+# (`mart_risk_by_team`, once reps are scored) only in bands. The HR warehouse
+# (`warehouse.duckdb`, readable by its owner only) is for HR.
 #
 # **Which file.** `$REPRADAR_ANALYTICS` if set, else `analytics.duckdb` beside
 # `$REPRADAR_WAREHOUSE` if that is set, otherwise the demo's `data/demo/analytics.duckdb`

@@ -15,9 +15,11 @@ from them land together or not at all:
   files, validation and leadership reports, dbt's logs).
 
 What is kept: `ops.erasures` (when, why, how many people and rows; no id) and
-`ops.forgotten_people`, an HMAC of each forgotten id under the pseudonym key (not
-reversible without the key), so that a later export that brings the person back is
-erased again by the next build. Leavers are erased `REPRADAR_RETENTION_MONTHS` (36) after
+`ops.forgotten_people`, an HMAC of each forgotten id under the forget list's own key,
+kept only wrapped by the pseudonym key (`pipelines.pseudonyms.forget_list_key`: not
+testable against ids without the pseudonym key, and still matching after a key
+rotation), so that a later export that brings the person back is erased again by the
+next build. Leavers are erased `REPRADAR_RETENTION_MONTHS` (36) after
 their termination date, counted back from the data's own date (the latest date in the
 HR and CRM exports, never later than today).
 """
@@ -37,7 +39,14 @@ import duckdb
 
 from pipelines.contract import TABLES
 from pipelines.file_modes import PRIVATE_FILE
-from pipelines.pseudonyms import CRM_USER, EMPLOYEE, fingerprint, pseudonym, stored_key_columns
+from pipelines.pseudonyms import (
+    CRM_USER,
+    EMPLOYEE,
+    fingerprint,
+    forget_list_key,
+    pseudonym,
+    stored_key_columns,
+)
 from pipelines.warehouse import lit, q, remove_database
 
 FORGOTTEN = "[forgotten]"
@@ -135,19 +144,23 @@ def leavers_past_retention(con: duckdb.DuckDBPyConnection, months: int) -> list[
     )
 
 
-def _forgotten_hash(key: bytes, employee_id: str) -> str:
-    return pseudonym(key, FORGOTTEN_KIND, employee_id)
+def _forgotten_hash(list_key: bytes, person_id: str) -> str:
+    return pseudonym(list_key, FORGOTTEN_KIND, person_id)
 
 
 def returned_people(con: duckdb.DuckDBPyConnection, key: bytes) -> list[str]:
-    """Ids in `raw` (HR ids and CRM user ids) of people forgotten before under this key."""
+    """Ids in `raw` (HR ids and CRM user ids) of people forgotten before (`key` is the
+    pseudonym key, which unwraps the forget list's key)."""
     if not _has_table(con, "ops", "forgotten_people"):
+        return []
+    list_key = forget_list_key(con, key, create=False)
+    if list_key is None:
         return []
     forgotten = set(
         _values(
             con,
             "SELECT subject_hash FROM ops.forgotten_people WHERE key_check = ?",
-            [fingerprint(key)],
+            [fingerprint(list_key)],
         )
     )
     if not forgotten:
@@ -156,7 +169,7 @@ def returned_people(con: duckdb.DuckDBPyConnection, key: bytes) -> list[str]:
     for table, column in (("hr_employees", "employee_id"), ("crm_users", "user_id")):
         if _has_table(con, "raw", table):
             ids += _values(con, f"SELECT DISTINCT {q(column)} FROM raw.{q(table)}", [])
-    return sorted({i for i in ids if _forgotten_hash(key, i) in forgotten})
+    return sorted({i for i in ids if _forgotten_hash(list_key, i) in forgotten})
 
 
 def known_person(con: duckdb.DuckDBPyConnection, person_id: str) -> bool:
@@ -333,7 +346,7 @@ def _scrub_ops_text(con, erasure: Erasure, texts: list[str]) -> None:
     columns = con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = "
         "current_database() AND schema_name = 'ops' AND data_type = 'VARCHAR' "
-        "AND table_name NOT IN ('erasures', 'forgotten_people') ORDER BY ALL"
+        "AND table_name NOT IN ('erasures', 'forgotten_people', 'forget_list_key') ORDER BY ALL"
     ).fetchall()
     for table, column in columns:
         erasure.count(
@@ -374,18 +387,19 @@ def erase_people(
     _scrub_ops_text(con, erasure, texts)
     ensure_erasure_tables(con)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    list_key = forget_list_key(con, key, create=True)
     known = set(
         _values(
             con,
             "SELECT subject_hash FROM ops.forgotten_people WHERE key_check = ?",
-            [fingerprint(key)],
+            [fingerprint(list_key)],
         )
     )
-    new = sorted({_forgotten_hash(key, i) for i in [*employees, *users]} - known)
+    new = sorted({_forgotten_hash(list_key, i) for i in [*employees, *users]} - known)
     if new:
         con.executemany(
             "INSERT INTO ops.forgotten_people VALUES (?, ?, ?, ?)",
-            [[subject, fingerprint(key), now, reason] for subject in new],
+            [[subject, fingerprint(list_key), now, reason] for subject in new],
         )
     erasure.people[reason] = erasure.people.get(reason, 0) + people
     return people

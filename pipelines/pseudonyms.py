@@ -8,6 +8,11 @@ pseudonym) of the copy being built; the staging models join it. A fingerprint of
 made with another key from mixing two sets of pseudonyms with the score history: change
 the key with `repradar pseudonyms rotate`, which rewrites the stored history to the new key.
 
+The list of forgotten people (`pipelines.erasure`) is keyed by a key of its own, random,
+stored in `ops.forget_list_key` only wrapped by the pseudonym key (XOR with an HMAC of a
+fixed text under it): rotation re-wraps it, so the list keeps matching after a rotation,
+and without the pseudonym key the stored hashes cannot be tested against employee ids.
+
 The key comes from $REPRADAR_PSEUDONYM_KEY, else the Prefect Secret block named by
 $REPRADAR_PSEUDONYM_KEY_BLOCK, else the key file `pseudonym.key` that `repradar demo`
 writes beside its own warehouse. There is no default.
@@ -35,6 +40,8 @@ EMPLOYEE = "employee"
 CRM_USER = "crm-user"
 SOURCES = {EMPLOYEE: ("hr_employees", "employee_id"), CRM_USER: ("crm_users", "user_id")}
 FINGERPRINT_TEXT = b"repradar pseudonym key check"
+WRAP_TEXT = b"repradar forget-list key wrap"
+FORGET_KEY_TABLE = "ops.forget_list_key"
 
 
 class PseudonymKeyMismatch(UsageError):
@@ -193,9 +200,53 @@ def stored_key_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, s
     return [(schema, table, column) for schema, table, column in rows]
 
 
+def _pad(key: bytes) -> bytes:
+    return hmac.new(key, WRAP_TEXT, hashlib.sha256).digest()
+
+
+def _xor(left: bytes, right: bytes) -> bytes:
+    return bytes(a ^ b for a, b in zip(left, right, strict=True))
+
+
+def forget_list_key(con: duckdb.DuckDBPyConnection, key: bytes, *, create: bool) -> bytes | None:
+    """The key of the forget list, unwrapped with the pseudonym key `key`; a new random
+    one is made and stored wrapped when there is none and `create`, else None.
+    PseudonymKeyMismatch when it was wrapped by another key."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {FORGET_KEY_TABLE} (wrapped VARCHAR, key_check VARCHAR)"
+    )
+    row = con.execute(f"SELECT wrapped, key_check FROM {FORGET_KEY_TABLE}").fetchone()
+    if row is not None:
+        wrapped, check = row
+        if check != fingerprint(key):
+            raise PseudonymKeyMismatch(
+                f"the forget list's key is wrapped by another pseudonym key (fingerprint "
+                f"{check}, configured {fingerprint(key)})"
+            )
+        return _xor(bytes.fromhex(wrapped), _pad(key))
+    if not create:
+        return None
+    list_key = secrets.token_bytes(32)
+    con.execute(
+        f"INSERT INTO {FORGET_KEY_TABLE} VALUES (?, ?)",
+        [_xor(list_key, _pad(key)).hex(), fingerprint(key)],
+    )
+    return list_key
+
+
+def _rewrap_forget_list_key(con: duckdb.DuckDBPyConnection, old: bytes, new: bytes) -> None:
+    list_key = forget_list_key(con, old, create=False)
+    if list_key is not None:
+        con.execute(
+            f"UPDATE {FORGET_KEY_TABLE} SET wrapped = ?, key_check = ?",
+            [_xor(list_key, _pad(new)).hex(), fingerprint(new)],
+        )
+
+
 def rekey_history(con: duckdb.DuckDBPyConnection, old_key: bytes, new_key: bytes) -> int:
     """Rewrite every stored employee key made with `old_key` to the one `new_key` makes,
-    and record `new_key` as the warehouse's; returns how many values changed.
+    re-wrap the forget list's key and record `new_key` as the warehouse's; returns how
+    many values changed.
     UsageError when `old_key` is not the warehouse's or equals `new_key`."""
     if fingerprint(old_key) == fingerprint(new_key):
         raise UsageError(
@@ -228,5 +279,6 @@ def rekey_history(con: duckdb.DuckDBPyConnection, old_key: bytes, new_key: bytes
             changed += count
     finally:
         con.unregister("rekeyed")
+    _rewrap_forget_list_key(con, old_key, new_key)
     con.execute(f"UPDATE {SCHEMA}.key_check SET fingerprint = ?", [fingerprint(new_key)])
     return changed

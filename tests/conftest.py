@@ -32,6 +32,7 @@ if os.environ.get("PYTEST_XDIST_WORKER") and not hasattr(sys.modules["__main__"]
 # set before any command or flow runs. A test that needs none sets it to "".
 TEST_PSEUDONYM_KEY = "repradar-test-suite-pseudonym-key-0123456789"
 os.environ["REPRADAR_PSEUDONYM_KEY"] = TEST_PSEUDONYM_KEY
+NEW_KEY = "a-new-pseudonym-key-after-rotation-abcdefghij"  # what `rotate` tests move to
 
 REPO = Path(__file__).resolve().parents[1]
 REPRADAR = str(Path(sys.executable).parent / "repradar")
@@ -52,6 +53,20 @@ def run_repradar(
     if check and result.returncode != 0:
         raise AssertionError(f"repradar {' '.join(args)} failed:\n{result.stderr}")
     return result
+
+
+def rotate(warehouse: Path, old_key: str, new_key: str) -> subprocess.CompletedProcess:
+    """`repradar pseudonyms rotate` from `old_key` to `new_key` (configured in its
+    environment), the old key on standard input."""
+    environment = {**os.environ, "REPRADAR_PSEUDONYM_KEY": new_key}
+    return subprocess.run(
+        [REPRADAR, "pseudonyms", "rotate", "--old-key-stdin", "--warehouse", str(warehouse)],
+        input=old_key + "\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=environment,
+    )
 
 
 def generate_company(out: Path, *extra: str) -> Path:

@@ -15,8 +15,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.erasure import Erasure, clean_files
-from tests.conftest import AS_OF, run_repradar
+from pipelines.erasure import FORGOTTEN_KIND, Erasure, clean_files
+from pipelines.pseudonyms import pseudonym
+from tests.conftest import AS_OF, NEW_KEY, TEST_PSEUDONYM_KEY, rotate, run_repradar
 from tests.marts import query
 
 
@@ -208,20 +209,38 @@ def test_forgetting_someone_not_in_the_warehouse_exits_2_and_changes_nothing(
     assert forgotten.warehouse.read_bytes() == before
 
 
-def test_a_person_a_later_export_brings_back_is_erased_again(
+def test_the_forget_list_cannot_be_tested_against_ids_with_the_pseudonym_key_alone(
+    forgotten: Forgotten,
+) -> None:
+    """Its hashes are under a key of its own, stored only wrapped by the pseudonym key."""
+    hashes = set(
+        query(forgotten.warehouse, "SELECT subject_hash FROM ops.forgotten_people")["subject_hash"]
+    )
+    assert len(hashes) == 2  # the person's HR id and CRM user id
+    key = TEST_PSEUDONYM_KEY.encode()
+    for person_id in (forgotten.person.employee_id, forgotten.person.user_id):
+        assert pseudonym(key, FORGOTTEN_KIND, person_id) not in hashes
+    [(wrapped,)] = query(forgotten.warehouse, "SELECT wrapped FROM ops.forget_list_key").values
+    assert len(bytes.fromhex(wrapped)) == 32
+
+
+def test_a_person_a_later_export_brings_back_is_erased_again_after_a_key_rotation(
     forgotten: Forgotten, hostile_company_dir: Path, tmp_path: Path
 ) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(forgotten.warehouse, warehouse)
+    rotated = rotate(warehouse, TEST_PSEUDONYM_KEY, NEW_KEY)
+    assert rotated.returncode == 0, rotated.stderr
+    new_key = {"REPRADAR_PSEUDONYM_KEY": NEW_KEY}
     source = tmp_path / "export"
     shutil.copytree(hostile_company_dir, source)
     employees = source / "hr_employees.csv"
     employees.write_text(employees.read_text() + "\n")  # a new file: loaded again
-    run_repradar("ingest", "--source", str(source), "--warehouse", str(warehouse))
+    run_repradar("ingest", "--source", str(source), "--warehouse", str(warehouse), env=new_key)
     assert forgotten.person.employee_id in set(
         query(warehouse, "SELECT employee_id FROM raw.hr_employees")["employee_id"]
     )
-    run_repradar("transform", "--warehouse", str(warehouse))
+    run_repradar("transform", "--warehouse", str(warehouse), env=new_key)
     assert tables_holding(warehouse, forgotten.person.traces) == []
     reasons = list(query(warehouse, "SELECT reason FROM ops.erasures ORDER BY erased_at")["reason"])
     assert reasons == ["request: 1", "returned: 1"]

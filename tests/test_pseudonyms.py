@@ -5,10 +5,8 @@ database; a build refuses a missing, short or different key; rotation moves the 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -16,28 +14,14 @@ import pytest
 from prefect.blocks.system import Secret
 
 from pipelines.pseudonyms import CRM_USER, EMPLOYEE, fingerprint, pseudonym, pseudonym_key
-from tests.conftest import REPO, REPRADAR, TEST_PSEUDONYM_KEY, run_repradar
+from tests.conftest import NEW_KEY, TEST_PSEUDONYM_KEY, rotate, run_repradar
 from tests.marts import query
-
-NEW_KEY = "a-new-pseudonym-key-after-rotation-abcdefghij"
 
 
 def employee_keys(warehouse: Path) -> dict[str, str]:
     """employee_id -> employee_key, from HR's restricted map."""
     people = query(warehouse, "SELECT employee_id, employee_key FROM restricted.dim_people")
     return dict(zip(people["employee_id"], people["employee_key"], strict=True))
-
-
-def rotate(warehouse: Path, old_key: str, new_key: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "REPRADAR_PSEUDONYM_KEY": new_key}
-    return subprocess.run(
-        [REPRADAR, "pseudonyms", "rotate", "--old-key-stdin", "--warehouse", str(warehouse)],
-        input=old_key + "\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=environment,
-    )
 
 
 @pytest.fixture
