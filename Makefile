@@ -36,7 +36,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)  # spark_parity needs the spark extra
 	$(VENV)/bin/python benchmarks/cli_startup.py
 	$(VENV)/bin/python benchmarks/generate_speed.py
 	$(VENV)/bin/python benchmarks/ingest_speed.py --phases
@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/ibm_hr_check.py
 	$(VENV)/bin/python benchmarks/operations_speed.py
 	$(VENV)/bin/python benchmarks/mapping_speed.py
+	$(VENV)/bin/python benchmarks/spark_parity.py
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache

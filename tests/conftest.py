@@ -216,11 +216,20 @@ def operated(daily_run: tuple[Path, subprocess.CompletedProcess]) -> Path:
     return daily_run[0]
 
 
+def copy_warehouse(warehouse: Path, folder: Path) -> Path:
+    """Copy `warehouse` and the analyst database published beside it into `folder`;
+    returns the copy of the warehouse."""
+    copy = folder / "warehouse.duckdb"
+    shutil.copyfile(warehouse, copy)
+    shutil.copyfile(warehouse.with_name("analytics.duckdb"), folder / "analytics.duckdb")
+    return copy
+
+
 @pytest.fixture
 def unalerted(operated: Path, tmp_path: Path) -> Path:
-    """A copy of the daily-run warehouse with an empty alert outbox."""
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(operated, copy)
+    """A copy of the daily-run warehouse (and its analyst database) with an empty alert
+    outbox."""
+    copy = copy_warehouse(operated, tmp_path)
     with duckdb.connect(str(copy)) as con:
         con.execute("DELETE FROM ops.alert_outbox")
         con.execute("DELETE FROM ops.alert_events")

@@ -12,7 +12,7 @@ import pytest
 
 from pipelines import settings
 from pipelines.errors import UsageError
-from tests.conftest import run_repradar
+from tests.conftest import copy_warehouse, run_repradar
 
 
 def readable_by_others(root: Path) -> list[str]:
@@ -55,10 +55,8 @@ def test_a_rebuild_sets_a_warehouse_made_readable_to_others_back_to_its_owner_on
 
 @pytest.fixture(scope="module")
 def report_warehouse(operated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the daily run's warehouse to write reports from."""
-    copy = tmp_path_factory.mktemp("report-modes") / "warehouse.duckdb"
-    shutil.copyfile(operated, copy)
-    return copy
+    """A copy of the daily run's warehouse (and analyst database) to write reports from."""
+    return copy_warehouse(operated, tmp_path_factory.mktemp("report-modes"))
 
 
 def test_the_report_is_readable_by_the_owners_group_by_default(

@@ -114,7 +114,7 @@ def test_demo_runs_every_step_and_prints_where_the_results_are(
     assert str(tmp_path / "demo" / "warehouse.duckdb") in result.stdout
     assert "crm_opportunities.csv" in result.stdout.split("Load summary:")[1]
     assert (tmp_path / "demo" / "reports" / "validation" / "latest.html").exists()
-    assert "built 42 models and passed" in result.stdout
+    assert "built 43 models and passed" in result.stdout
     assert "Headline KPIs:" in result.stdout
     assert "win rate, deals closed in the last 12 months: " in result.stdout
     with duckdb.connect(str(tmp_path / "demo" / "warehouse.duckdb"), read_only=True) as con:

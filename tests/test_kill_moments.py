@@ -18,7 +18,7 @@ from models_ml.score import latest_model_run, record_drift, score
 from pipelines.generate import GenerateRequest, generate
 from pipelines.report.build import build_report
 from pipelines.warehouse import scratch_copy_path, writer_lock
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_warehouse
 
 KILLED = -signal.SIGKILL
 KILL = "os.kill(os.getpid(), signal.SIGKILL)"
@@ -100,9 +100,7 @@ def fingerprints(directory: Path) -> dict[str, str]:
 def copy(operated: Path, tmp_path: Path) -> Path:
     """A copy of the daily-run warehouse and its models."""
     shutil.copytree(operated.parent / "models", tmp_path / "models")
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(operated, warehouse)
-    return warehouse
+    return copy_warehouse(operated, tmp_path)
 
 
 # score

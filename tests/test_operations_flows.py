@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.flows.operations import alerts_flow, weekly_report
+from pipelines.flows.operations import alerts_flow, report_flow, weekly_report
 from pipelines.steps import step_note, train_if_due
 from tests.conftest import flow_run_artifact, run_repradar
 
@@ -82,6 +83,19 @@ def test_weekly_report_flow_delivers_to_the_leadership_outbox(
     artifact = flow_run_artifact(state, "leadership-report")
     assert "## Recommended actions" in artifact
     assert not [n for n in people_names(unalerted) if n in artifact + text]
+
+
+def test_a_report_that_cannot_be_made_fails_the_flow_at_once_without_retrying(
+    prefect_server, tmp_path: Path
+) -> None:
+    """Only a busy warehouse is worth waiting for (5 minutes, 3 times); a missing analyst
+    database is not."""
+    (tmp_path / "warehouse.duckdb").touch()
+    clock = time.perf_counter()
+    state = report_flow(warehouse=str(tmp_path / "warehouse.duckdb"), return_state=True)
+    assert state.is_failed()
+    assert "no analyst database" in str(state.result(raise_on_failure=False))
+    assert time.perf_counter() - clock < 60
 
 
 def test_alerts_flow_artifact_has_counts_not_names(

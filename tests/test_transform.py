@@ -24,6 +24,7 @@ MARTS = {
     "mart_sales_cycle",
     "mart_rep_scorecard",
     "mart_revenue_concentration",
+    "mart_quota_attainment",
     "mart_headcount_attrition",
     "mart_exit_reasons",
     "mart_account_coverage",
@@ -42,7 +43,7 @@ def small_warehouse(small_company_dir: Path, tmp_path_factory: pytest.TempPathFa
 
 def test_transform_reports_what_it_built_and_headline_kpis(built: tuple[Path, str]) -> None:
     warehouse, stdout = built
-    assert "built 42 models and passed" in stdout
+    assert "built 43 models and passed" in stdout
     assert "win rate, deals closed in the last 12 months: " in stdout
     assert "voluntary attrition, trailing 12 months: " in stdout
     assert f"duckdb -readonly {warehouse.with_name('analytics.duckdb')}" in stdout

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.states import State
 
 from models_ml.train import TrainResult
 from pipelines.alerts.channels import Channel
 from pipelines.alerts.run import DeliveryResult, send_alerts, send_report, utc_now
+from pipelines.errors import WarehouseBusy
 from pipelines.file_modes import keep_files_private
 from pipelines.flows.ingest import ingest_flow
 from pipelines.flows.models import score_task
@@ -37,8 +39,19 @@ from pipelines.steps import (
 from pipelines.transform.build import TransformResult
 from pipelines.warehouse import resolve_warehouse
 
+
+def warehouse_was_busy(_task: object, _task_run: object, state: State) -> bool:
+    """Whether a failed task run failed because another run held the warehouse: only
+    then is it worth waiting and trying again; any other failure is final at once."""
+    return isinstance(state.result(raise_on_failure=False), WarehouseBusy)
+
+
 # A step that finds the warehouse busy (another run holds it) waits and tries again.
-BUSY_RETRIES = {"retries": 3, "retry_delay_seconds": 300}
+BUSY_RETRIES = {
+    "retries": 3,
+    "retry_delay_seconds": 300,
+    "retry_condition_fn": warehouse_was_busy,
+}
 
 
 @task(name="build-report", **BUSY_RETRIES)
@@ -121,7 +134,7 @@ def _alerts_artifact(result: DeliveryResult, key: str, notes: list[str] | None =
 
 @flow(name="report")
 def report_flow(warehouse: str | None = None, out: str | None = None) -> ReportResult:
-    """Write the leadership report (HTML and PDF) from the marts."""
+    """Write the leadership report (HTML and PDF) from the analyst database."""
     keep_files_private()
     path = resolve_warehouse(Path(warehouse) if warehouse else None)
     report = build_report_task(path, Path(out) if out else None)
