@@ -302,7 +302,7 @@ def test_a_yaml_alias_bomb_fails_fast_naming_the_file_and_line(tmp_path: Path, u
     started = time.perf_counter()
     with pytest.raises(MappingError) as raised:
         read_mapping(path)
-    assert time.perf_counter() - started < 0.5
+    assert time.perf_counter() - started < 2  # a real expansion takes minutes
     line = next(n for n, t in enumerate(text.splitlines(), start=1) if "&e" in t)
     assert str(raised.value) == (
         f"{path}, line {line}: more than 20,000 keys and values (aliases counted as the "
@@ -347,7 +347,7 @@ def test_a_value_map_of_more_than_twenty_thousand_values_is_refused_at_its_line(
     started = time.perf_counter()
     with pytest.raises(MappingError, match=r"many\.yaml, line 10000: more than 20,000 keys"):
         read_mapping(path)
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 5  # refused early: a full parse takes far longer
 
 
 def test_nesting_deeper_than_32_levels_is_refused(tmp_path: Path) -> None:
