@@ -118,6 +118,12 @@ def at_least(floor: float) -> str:
     return f"at least {floor:,.0f}"
 
 
+def summed_count(shown: float, hidden: int) -> str:
+    """A count of people summed over published cells: exact, or what it is at least when
+    `hidden` of the cells were suppressed (each holds someone)."""
+    return at_least(shown + hidden) if hidden else f"{int(shown):,}"
+
+
 def format_kpi_value(
     kpi: Kpi, value: float | None, currency: str, floor: float | None = None
 ) -> str:
@@ -263,10 +269,7 @@ def _concentration(data: ReportData) -> Section:
 def _exits_in(months: pd.Series, kind: str) -> str:
     """The exits of some months in words: the sum, or a floor when months with 1 to
     MIN_GROUP - 1 exits were suppressed (each of them had at least one)."""
-    hidden = int(months.isna().sum())
-    if not hidden:
-        return f"{int(months.sum())} {kind}"
-    return f"{at_least(months.sum() + hidden)} {kind}"
+    return f"{summed_count(months.sum(), int(months.isna().sum()))} {kind}"
 
 
 def _headcount(data: ReportData) -> Section:
@@ -294,18 +297,15 @@ def _headcount(data: ReportData) -> Section:
 def _exit_reasons(data: ReportData) -> Section:
     if (unavailable := _unavailable(data, SECTION_TITLES[6], "hr")) is not None:
         return unavailable
-    reasons = data.exit_reasons
-
-    def cell(row: pd.Series, count: str) -> str:
-        hidden = int(row[f"hidden_{count}"])
-        return at_least(row[count] + hidden) if hidden else f"{int(row[count]):,}"
-
     rows = [
         [
             table_cell(row["exit_reason"]),
-            *(cell(row, c) for c in ("exits", "voluntary", "regretted")),
+            *(
+                summed_count(row[count], int(row[f"hidden_{count}"]))
+                for count in ("exits", "voluntary", "regretted")
+            ),
         ]
-        for _, row in reasons.iterrows()
+        for _, row in data.exit_reasons.iterrows()
     ]
     lead = (
         f"Exits in the last 4 quarters (to the one holding {data.current.end:%b %Y}) by the "

@@ -291,7 +291,8 @@ PUBLISHED = (
         _risk_by_team,
         "Only the bands and the rounded revenue at risk, never the exact sums of individual "
         f"probabilities; team sizes rounded to a multiple of {MIN_CELL}; teams under "
-        f"{MIN_CELL} scored reps (and the next smallest with them) suppressed. Present once "
+        f"{MIN_CELL} scored reps suppressed, with the smallest others until at least two "
+        f"teams and {MIN_CELL} reps are hidden together. Present once "
         "reps have been scored.",
         needs_scores=True,
     ),
