@@ -121,8 +121,7 @@ def all_columns_auc(warehouse: Path) -> float:
     """Pooled backtest AUC of the logistic model given every snapshot column as well."""
     columns = list(dict.fromkeys([*SNAPSHOT_FEATURES, *FEATURES]))
     result = run_backtest(load_snapshots(warehouse), kinds=("logistic",), features=columns)
-    metrics = result.metrics
-    return float(metrics.loc[metrics["origin"] == "pooled", "roc_auc"].iloc[0])
+    return float(result.pooled()["roc_auc"])
 
 
 def true_hazard_auc(warehouse: Path, truth: Path) -> float:
@@ -193,7 +192,8 @@ def main() -> int:
             seconds = time.perf_counter() - started
             with duckdb.connect(str(warehouse), read_only=True) as con:
                 pooled = con.execute(
-                    "SELECT * FROM ml.backtests WHERE model = 'attrition' AND origin = 'pooled'"
+                    "SELECT * FROM ml.backtests WHERE model = 'attrition' AND origin = 'pooled' "
+                    "AND horizon_months = 3"
                 ).df()
             chosen = pooled[pooled["chosen"]].iloc[0]
             other = pooled[~pooled["chosen"]].iloc[0]

@@ -1,10 +1,13 @@
-"""Rolling-origin backtest of the attrition model on rep-month snapshots.
+"""Rolling-origin backtest of the attrition risk at every horizon (1, 3, 6, 12 months).
 
-For an origin month t the model is trained on the snapshots whose whole label window had
-ended by t (month_end <= t - horizon), i.e. on what was known at the end of month t, and
-tested on the snapshots of months t, t+1 and t+2. Training and test months never overlap,
-so no rep-month is in both. Involuntary exits and horizons past the data are censored: such
-rows are neither trained on nor scored.
+At an origin whose first test month is t, the monthly hazard model is trained on the
+snapshots whose next month was known by t (month_end <= t - 1 month), and each horizon h
+is calibrated on the snapshots whose whole h-month window had passed by t; it is then
+tested on months t, t+1 and t+2, on the rows whose h-month outcome is known. Origins lie
+on one grid, every 3 months back from the last month with a known 1-month outcome; each
+horizon uses the latest 4 of them whose test months are complete for it, so one fit per
+origin serves every horizon. Training and test months never overlap. Involuntary exits
+and windows past the data are censored: such rows are neither trained on nor scored.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
 
-from models_ml.estimators import KINDS, AttritionRiskModel
-from models_ml.features import FEATURES, LABEL
+from models_ml.estimators import KINDS
+from models_ml.features import FEATURES, HORIZONS, LABEL
+from models_ml.horizons import HorizonRiskModel, horizon_labels, risk_column
 from models_ml.metrics import calibration_table, score_metrics
+from models_ml.uncertainty import bootstrap_intervals, paired_auc_difference, verdict
 
 TEST_MONTHS = 3
 TOP_K = 10  # reps per month HR could talk to
@@ -109,13 +115,35 @@ def top_k_precision(test: pd.DataFrame, scores: np.ndarray, k: int) -> float:
 
 @dataclass
 class BacktestResult:
-    """Metrics per kind and origin (plus a pooled row per kind), the pooled calibration
-    table per kind, every out-of-sample prediction, and the kind chosen."""
+    """Metrics per kind, horizon and origin (plus a pooled row per kind and horizon, with
+    bootstrap intervals), the pooled calibration table per kind and horizon, every
+    out-of-sample prediction, the kind chosen and the horizon shown, the paired AUC
+    difference at that horizon between the chosen kind and the other (chosen, other,
+    difference, low, high; None with one kind), and the too-few-exits warning (None when
+    the backtest can tell the model from chance and from the other kind)."""
 
     metrics: pd.DataFrame
     calibration: pd.DataFrame
     predictions: pd.DataFrame
     chosen_kind: str
+    horizon_months: int = 3
+    difference: tuple[str, str, float, float, float] | None = None
+    warning: str | None = None
+
+    def pooled(self, kind: str | None = None, horizon_months: int | None = None) -> pd.Series:
+        """The pooled metrics row of `kind` at `horizon_months` (default: the chosen kind
+        at the horizon shown)."""
+        metrics = self.metrics
+        rows = metrics[
+            (metrics["origin"] == "pooled")
+            & (metrics["kind"] == (kind or self.chosen_kind))
+            & (metrics["horizon_months"] == (horizon_months or self.horizon_months))
+        ]
+        return rows.iloc[0]
+
+    def shown(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of `frame` (metrics, calibration or predictions) at the horizon shown."""
+        return frame[frame["horizon_months"] == self.horizon_months]
 
 
 def _metrics_row(kind: str, origin: str, test: pd.DataFrame, scores, base_rate: float) -> dict:
@@ -138,64 +166,237 @@ def choose_kind(metrics: pd.DataFrame) -> str:
     return str(best)
 
 
+def months_complete_for(snapshots: pd.DataFrame, months: int) -> list[pd.Timestamp]:
+    """Month-ends whose every snapshot has a known `months`-month outcome window."""
+    follow_up = snapshots.groupby("month_end")["follow_up_months"].min()
+    return sorted(pd.to_datetime(follow_up[follow_up >= months].index))
+
+
+def horizon_origins(
+    snapshots: pd.DataFrame,
+    horizons: tuple[int, ...] = HORIZONS,
+    *,
+    per_horizon: int = 4,
+    step_months: int = 3,
+    min_train_months: int = 12,
+) -> dict[int, list[Origin]]:
+    """The latest `per_horizon` origins of each horizon, on one grid of test windows
+    every `step_months` back from the last month with a known 1-month outcome; an origin
+    needs `min_train_months` months before its first test month. `train_to` is the last
+    month whose next month was known at the origin."""
+    months = sorted(pd.to_datetime(snapshots["month_end"].unique()))
+    index = {month: i for i, month in enumerate(months)}
+    complete = months_complete_for(snapshots, 1)
+    if not complete:
+        return {h: [] for h in horizons}
+    found: dict[int, list[Origin]] = {h: [] for h in horizons}
+    test_to_index = index[complete[-1]]
+    while test_to_index - (TEST_MONTHS - 1) >= min_train_months:
+        test_from_index = test_to_index - (TEST_MONTHS - 1)
+        origin = Origin(
+            train_to=months[test_from_index - 1],
+            test_from=months[test_from_index],
+            test_to=months[test_to_index],
+        )
+        for h in horizons:
+            last = months_complete_for(snapshots, h)
+            if last and origin.test_to <= last[-1] and len(found[h]) < per_horizon:
+                found[h].append(origin)
+        test_to_index -= step_months
+    return {h: sorted(origins, key=lambda o: o.test_from) for h, origins in found.items()}
+
+
+def _rows_known_at(rows: pd.DataFrame, labels: pd.DataFrame, origin: Origin) -> pd.DataFrame:
+    """The labels as they were known at the origin: a row's h-month label only when its
+    whole window had passed by the first test month-end (month_end + h <= test_from)."""
+    known = labels.copy()
+    for months in known.columns:
+        window_end = rows["month_end"] + pd.offsets.MonthEnd(months)
+        known.loc[(window_end > origin.test_from).to_numpy(), months] = pd.NA
+    return known
+
+
 def run_backtest(
     snapshots: pd.DataFrame,
     *,
     horizon_months: int = 3,
     kinds: tuple[str, ...] = KINDS,
+    horizons: tuple[int, ...] = HORIZONS,
     origins: int = 4,
     features: list[str] = FEATURES,
     random_state: int = 0,
 ) -> BacktestResult:
-    """Fit and test every kind on every origin; pool the out-of-sample predictions."""
-    rows = labelled(snapshots)
-    splits = rolling_origins(snapshots, horizon_months=horizon_months, origins=origins)
-    if not splits:
+    """Fit every kind on every origin; test each horizon on its origins; pool the
+    out-of-sample predictions per kind and horizon. The kind with the best pooled ROC
+    AUC at `horizon_months` (the horizon shown) is chosen."""
+    if horizon_months not in horizons:
+        raise ValueError(f"the horizon shown must be one of {horizons}, got {horizon_months}")
+    grid = horizon_origins(snapshots, horizons, per_horizon=origins)
+    if not grid[horizon_months]:
         raise ValueError(too_little_history(horizon_months))
-    metrics, predictions = [], []
-    for kind in kinds:
-        for origin in splits:
-            train, test = split(rows, origin)
-            model = AttritionRiskModel(kind=kind, random_state=random_state)
-            model.fit(train[features], train[LABEL].astype(int), groups=train["employee_key"])
-            scores = model.predict_proba(test[features])[:, 1]
-            base_rate = float(train[LABEL].astype(int).mean())
-            row = _metrics_row(kind, f"{origin.test_from:%Y-%m}", test, scores, base_rate)
-            row.update(
-                train_rows=len(train),
-                train_from=rows["month_end"].min(),
-                train_to=origin.train_to,
-                test_from=origin.test_from,
-                test_to=origin.test_to,
-                base_rate=base_rate,
-            )
-            metrics.append(row)
-            predictions.append(
-                test[["snapshot_id", "employee_key", "month_end", LABEL]].assign(
-                    kind=kind, origin=f"{origin.test_from:%Y-%m}", score=scores, base_rate=base_rate
+    rows = snapshots.sort_values(["month_end", "employee_key"], kind="stable").reset_index(
+        drop=True
+    )
+    labels = horizon_labels(rows, horizons)
+    every_origin = sorted(
+        {origin for found in grid.values() for origin in found}, key=lambda o: o.test_from
+    )
+    metrics: list[dict] = []
+    predictions: list[pd.DataFrame] = []
+    fitted: dict[tuple[str, Origin], tuple[np.ndarray, pd.DataFrame, pd.DataFrame]] = {}
+
+    def evaluate(kind: str, tested: tuple[int, ...]) -> None:
+        """Fit `kind` on the origins of the horizons in `tested` (once per origin) and
+        add its metrics and predictions at those horizons."""
+        for origin in every_origin:
+            wanted = [h for h in tested if origin in grid[h]]
+            if not wanted:
+                continue
+            if (kind, origin) not in fitted:
+                fitted[kind, origin] = _fit_at(
+                    rows, labels, origin, kind, horizons, features, random_state
                 )
-            )
+            train, known, risks = fitted[kind, origin]
+            window = (rows["month_end"] >= origin.test_from) & (rows["month_end"] <= origin.test_to)
+            for h in wanted:
+                test = rows[window].assign(**{LABEL: labels.loc[window, h].to_numpy()})
+                scored = test[LABEL].notna().to_numpy()
+                test, scores = test[scored], risks[risk_column(h)].to_numpy()[scored]
+                base_rate = _base_rate(known[h], known[1], h)
+                row = _metrics_row(kind, f"{origin.test_from:%Y-%m}", test, scores, base_rate)
+                row.update(
+                    horizon_months=h,
+                    train_rows=int(train.sum()),
+                    train_from=rows["month_end"].min(),
+                    train_to=origin.train_to,
+                    test_from=origin.test_from,
+                    test_to=origin.test_to,
+                    base_rate=base_rate,
+                )
+                metrics.append(row)
+                predictions.append(
+                    test[["snapshot_id", "employee_key", "month_end", LABEL]].assign(
+                        kind=kind,
+                        horizon_months=h,
+                        origin=f"{origin.test_from:%Y-%m}",
+                        score=scores,
+                        base_rate=base_rate,
+                    )
+                )
+
+    # Every kind at the horizon shown (which picks the kind); the chosen kind at the others.
+    for kind in kinds:
+        evaluate(kind, (horizon_months,))
+    chosen = choose_kind(_pooled_auc(predictions))
+    evaluate(chosen, tuple(h for h in horizons if h != horizon_months))
     predictions = pd.concat(predictions, ignore_index=True)
     calibration = []
-    for kind, scored in predictions.groupby("kind", sort=False):
+    for (kind, h), scored in predictions.groupby(["kind", "horizon_months"], sort=False):
         pooled = scored.rename(columns={"score": "p"})
         base_rate = float(np.average(scored["base_rate"]))
         row = _metrics_row(kind, "pooled", pooled, pooled["p"].to_numpy(), base_rate)
         row.update(
+            bootstrap_intervals(
+                scored[LABEL].astype(int),
+                scored["score"],
+                scored["employee_key"],
+                random_state=random_state,
+            )
+        )
+        row.update(
+            horizon_months=h,
             train_rows=None,
             train_from=rows["month_end"].min(),
-            train_to=splits[-1].train_to,
-            test_from=splits[0].test_from,
-            test_to=splits[-1].test_to,
+            train_to=max(o.train_to for o in grid[h]),
+            test_from=min(o.test_from for o in grid[h]),
+            test_to=max(o.test_to for o in grid[h]),
             base_rate=base_rate,
         )
         metrics.append(row)
         table = calibration_table(scored[LABEL].astype(int).to_numpy(), scored["score"].to_numpy())
-        calibration.append(table.assign(kind=kind))
+        calibration.append(table.assign(kind=kind, horizon_months=h))
     metrics = pd.DataFrame(metrics)
+    shown = predictions[predictions["horizon_months"] == horizon_months]
+    difference = _difference(shown, chosen, random_state)
+    pooled = metrics[
+        (metrics["origin"] == "pooled")
+        & (metrics["kind"] == chosen)
+        & (metrics["horizon_months"] == horizon_months)
+    ].iloc[0]
     return BacktestResult(
         metrics=metrics,
         calibration=pd.concat(calibration, ignore_index=True),
         predictions=predictions,
-        chosen_kind=choose_kind(metrics),
+        chosen_kind=chosen,
+        horizon_months=horizon_months,
+        difference=difference,
+        warning=verdict(int(pooled["positives"]), pooled.to_dict(), difference),
     )
+
+
+def _fit_at(
+    rows: pd.DataFrame,
+    labels: pd.DataFrame,
+    origin: Origin,
+    kind: str,
+    horizons: tuple[int, ...],
+    features: list[str],
+    random_state: int,
+) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """Fit at `origin` on what was known then; the training mask, the labels as known,
+    and the risks of the origin's test months."""
+    train = (rows["month_end"] <= origin.train_to).to_numpy()
+    known = _rows_known_at(rows[train], labels[train], origin)
+    model = HorizonRiskModel(kind=kind, horizons=horizons, random_state=random_state)
+    model.fit(
+        rows.loc[train, features],
+        known,
+        groups=rows.loc[train, "employee_key"],
+        periods=rows.loc[train, "month_end"],
+    )
+    window = (rows["month_end"] >= origin.test_from) & (rows["month_end"] <= origin.test_to)
+    return train, known, model.predict_risk(rows.loc[window, features])
+
+
+def _pooled_auc(predictions: list[pd.DataFrame]) -> pd.DataFrame:
+    """Pooled ROC AUC per kind of the predictions so far (what `choose_kind` reads)."""
+    frame = pd.concat(predictions, ignore_index=True)
+    return pd.DataFrame(
+        [
+            {
+                "kind": kind,
+                "origin": "pooled",
+                "roc_auc": roc_auc_score(part[LABEL].astype(int), part["score"]),
+            }
+            for kind, part in frame.groupby("kind", sort=False)
+        ]
+    )
+
+
+def _base_rate(known: pd.Series, monthly: pd.Series, months: int) -> float:
+    """The exit rate of a horizon as known at the origin (the naive forecast); from the
+    monthly rate when no window of that length had passed yet."""
+    seen = known.dropna()
+    if len(seen):
+        return float(seen.astype(int).mean())
+    return float(1 - (1 - monthly.dropna().astype(int).mean()) ** months)
+
+
+def _difference(
+    predictions: pd.DataFrame, chosen: str, random_state: int
+) -> tuple[str, str, float, float, float] | None:
+    """Paired bootstrap of AUC(chosen) - AUC(the other kind) on the same test rows."""
+    others = [kind for kind in predictions["kind"].unique() if kind != chosen]
+    if not others:
+        return None
+    wide = predictions.pivot_table(
+        index=["snapshot_id", "employee_key", LABEL], columns="kind", values="score"
+    ).reset_index()
+    point, low, high = paired_auc_difference(
+        wide[LABEL].astype(int),
+        wide[chosen],
+        wide[others[0]],
+        wide["employee_key"],
+        random_state=random_state,
+    )
+    return chosen, str(others[0]), point, low, high

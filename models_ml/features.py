@@ -17,6 +17,10 @@ import pandas as pd
 
 KEYS = ["snapshot_id", "employee_key", "month_end"]
 LABEL = "left_voluntarily_within_horizon"
+# Horizons of the risk, in calendar months after the month-end; the one shown is the dbt
+# var `attrition_horizon_months` (the LABEL's), one of these.
+HORIZONS = (1, 3, 6, 12)
+TIME_TO_EVENT = ["months_to_exit", "exit_type", "follow_up_months"]
 # Everything in int_rep_month_snapshots that describes the rep at the month-end. Team is
 # left out (its name means nothing to another company; team_exits_6m carries the effect).
 SNAPSHOT_FEATURES = [
@@ -98,7 +102,7 @@ def _read(warehouse: Path, sql: str) -> pd.DataFrame:
 
 def load_snapshots(warehouse: Path) -> pd.DataFrame:
     """Every rep-month snapshot in month order, features as floats, label as 0/1/NA."""
-    columns = ", ".join([*KEYS, "team", *SNAPSHOT_FEATURES, LABEL, "label_status"])
+    columns = ", ".join([*KEYS, "team", *SNAPSHOT_FEATURES, LABEL, "label_status", *TIME_TO_EVENT])
     frame = _read(
         warehouse,
         f"SELECT {columns} FROM intermediate.int_rep_month_snapshots "
@@ -107,7 +111,23 @@ def load_snapshots(warehouse: Path) -> pd.DataFrame:
     frame[SNAPSHOT_FEATURES] = frame[SNAPSHOT_FEATURES].astype("float64")
     frame["month_end"] = pd.to_datetime(frame["month_end"])
     frame[LABEL] = frame[LABEL].astype("Int8")
+    frame["months_to_exit"] = frame["months_to_exit"].astype("Int64")
+    frame["follow_up_months"] = frame["follow_up_months"].astype("Int64")
     return add_derived_features(frame)
+
+
+def horizon_label(snapshots: pd.DataFrame, months: int) -> pd.Series:
+    """Left voluntarily within `months` calendar months after the month-end: 1 / 0, NA
+    when censored (an involuntary exit within the window, or a window the data has not
+    seen whole). The same rule as the dbt LABEL at its horizon."""
+    to_exit = snapshots["months_to_exit"]
+    exited = to_exit.notna() & (to_exit <= months)
+    voluntary = exited & (snapshots["exit_type"] == "voluntary")
+    seen = snapshots["follow_up_months"] >= months
+    label = pd.Series(pd.NA, index=snapshots.index, dtype="Int8")
+    label[exited.fillna(False) & voluntary.fillna(False)] = 1
+    label[~exited.fillna(False) & seen.fillna(False)] = 0
+    return label
 
 
 def _account_types(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """`repradar score`: risk for every rep of the latest month, and what would leave with them.
 
-- ml.rep_attrition_scores: P(voluntary exit within 3 months), band, change since the last
+- ml.rep_attrition_scores: P(voluntary exit within 1, 3, 6 and 12 months); `probability`,
+  the band and the change are at the horizon shown (the model run's), since the last
   scoring, and exposure = P(leave) x sum over the rep's accounts of P(lost | owner leaves)
   x trailing-12-month revenue.
 - ml.rep_risk_drivers: the top 3 features raising each rep's risk, in plain words.
@@ -27,11 +28,18 @@ import pandas as pd
 from models_ml.card import with_drift_section
 from models_ml.drift import DRIFT_COLUMNS, drift_markdown, feature_drift
 from models_ml.drivers import describe, is_warning_sign
-from models_ml.estimators import AccountLossModel, AttritionRiskModel
-from models_ml.features import ACCOUNT_FEATURES, FEATURES, load_live_accounts, load_snapshots
+from models_ml.estimators import AccountLossModel
+from models_ml.features import (
+    ACCOUNT_FEATURES,
+    FEATURES,
+    HORIZONS,
+    load_live_accounts,
+    load_snapshots,
+)
+from models_ml.horizons import HorizonRiskModel, risk_column
 from models_ml.store import load_model, model_files_problem
 from models_ml.tables import append, table_exists
-from models_ml.train import NO_HR_EMPLOYEES, untrainable_reason
+from models_ml.train import NO_HR_EMPLOYEES, protected_attributes, untrainable_reason
 from pipelines.errors import RepradarError
 from pipelines.partial_files import partial_path, remove_left_over_partials
 from pipelines.warehouse import connect_for_writing, empty_raw_tables, new_run_id
@@ -147,13 +155,40 @@ def band_change(previous: pd.Series, current: pd.Series) -> pd.Series:
     return pd.Series(change, index=current.index)
 
 
+def high_cut_offs(warehouse: Path, month: pd.DataFrame, run: pd.Series) -> np.ndarray | float:
+    """The High cut-off of each rep of `month`: their group's when the model run was
+    trained with a fairness mitigation (REPRADAR_FAIRNESS_MITIGATION), else the run's one
+    cut-off. Groups come from restricted.dim_people and are used for nothing else."""
+    attribute = run.get("fairness_mitigation")
+    if attribute is None or pd.isna(attribute) or attribute == "none":
+        return float(run["band_high"])
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        cut_offs = con.execute(
+            'SELECT "group", cut_off FROM ml.group_cut_offs WHERE run_id = ? AND attribute = ?',
+            [run["model_run_id"], attribute],
+        ).df()
+    groups = protected_attributes(warehouse, month.reset_index(drop=True))[attribute].astype(str)
+    by_group = dict(zip(cut_offs["group"], cut_offs["cut_off"], strict=True))
+    return groups.map(by_group).fillna(float(run["band_high"])).to_numpy(dtype=float)
+
+
 def score_reps(
-    model: AttritionRiskModel, month: pd.DataFrame, run: pd.Series, previous: pd.DataFrame
+    model: HorizonRiskModel,
+    month: pd.DataFrame,
+    run: pd.Series,
+    previous: pd.DataFrame,
+    high: np.ndarray | float | None = None,
 ) -> pd.DataFrame:
-    probability = model.predict_proba(month[FEATURES])[:, 1]
+    """Risk at every horizon; `probability`, band and change at the horizon shown. `high`
+    is the High cut-off of each rep (default: the run's one cut-off)."""
+    risks = model.predict_risk(month[FEATURES])
+    shown = int(run["horizon_months"])
+    probability = risks[risk_column(shown)].to_numpy()
     scores = month[["employee_key", "team", "month_end"]].assign(
         probability=probability,
-        band=band_of(probability, run["band_medium"], run["band_high"]),
+        band=band_of(probability, run["band_medium"], run["band_high"] if high is None else high),
+        horizon_months=shown,
+        **{f"probability_{m}m": risks[risk_column(m)].to_numpy() for m in HORIZONS},
     )
     scores = scores.merge(previous, on="employee_key", how="left").astype(
         {"previous_probability": "float64", "previous_band": "string"}
@@ -163,7 +198,7 @@ def score_reps(
     return scores
 
 
-def risk_drivers(model: AttritionRiskModel, month: pd.DataFrame) -> pd.DataFrame:
+def risk_drivers(model: HorizonRiskModel, month: pd.DataFrame) -> pd.DataFrame:
     """The top features raising each rep's risk, in words: positive contributions whose
     value is on the worrying side of typical (see `drivers.WARNING_DIRECTION`)."""
     month = month.reset_index(drop=True)
@@ -284,6 +319,11 @@ def score(warehouse: Path, *, progress: Progress = _quiet) -> Scores:
     if unusable is not None:
         raise ScoringError(f"{unusable}; run `repradar train` to train a new model")
     attrition = load_model(warehouse.parent / run["attrition_path"])
+    if not isinstance(attrition, HorizonRiskModel):
+        raise ScoringError(
+            f"model run {run['model_run_id']} was trained by an earlier repradar (one horizon); "
+            "run `repradar train` to train a new model"
+        )
     account_model = load_model(warehouse.parent / run["account_path"])
     snapshots = load_snapshots(warehouse)
     if snapshots.empty:
@@ -291,7 +331,8 @@ def score(warehouse: Path, *, progress: Progress = _quiet) -> Scores:
     month_end = snapshots["month_end"].max()
     month = snapshots[snapshots["month_end"] == month_end]
     progress(f"scoring {len(month)} reps as of {month_end:%Y-%m-%d} ...")
-    reps = score_reps(attrition, month, run, previous_scores(warehouse))
+    high = high_cut_offs(warehouse, month, run)
+    reps = score_reps(attrition, month, run, previous_scores(warehouse), high)
     drivers = risk_drivers(attrition, month)
     accounts = score_accounts(account_model, load_live_accounts(warehouse), reps)
     reps = add_exposure(reps, accounts)
@@ -327,6 +368,8 @@ def score(warehouse: Path, *, progress: Progress = _quiet) -> Scores:
                     "band_medium": float(run["band_medium"]),
                     "band_high": float(run["band_high"]),
                     "drifted_features": ",".join(drifted) or None,
+                    "horizon_months": int(run["horizon_months"]),
+                    "fairness_mitigation": run.get("fairness_mitigation") or "none",
                 }
             ]
         ),

@@ -20,6 +20,7 @@ from pathlib import Path
 import skops.io as sio
 
 from models_ml.estimators import AccountLossModel, AttritionRiskModel
+from models_ml.horizons import HorizonRiskModel
 from pipelines.errors import RepradarError
 from pipelines.file_modes import private_directory
 from pipelines.warehouse import disk_full, free_space, fsync_directory, is_disk_full
@@ -28,6 +29,7 @@ TRUSTED_TYPES = frozenset(
     {
         "models_ml.estimators.AttritionRiskModel",
         "models_ml.estimators.AccountLossModel",
+        "models_ml.horizons.HorizonRiskModel",
         "numpy.dtype",
         "sklearn.calibration._CalibratedClassifier",
         "sklearn.calibration._SigmoidCalibration",
@@ -47,7 +49,7 @@ class DamagedModelFile(RepradarError):
     """The model file is not a whole skops archive (cut short, overwritten)."""
 
 
-def model_bytes(model: AttritionRiskModel | AccountLossModel) -> bytes:
+def model_bytes(model: HorizonRiskModel | AttritionRiskModel | AccountLossModel) -> bytes:
     """The model as the content of a skops file."""
     return sio.dumps(model)
 
@@ -106,7 +108,7 @@ def model_files_problem(paths: list[Path]) -> str | None:
     return None
 
 
-def load_model(path: Path) -> AttritionRiskModel | AccountLossModel:
+def load_model(path: Path) -> HorizonRiskModel | AttritionRiskModel | AccountLossModel:
     if not path.exists():
         raise FileNotFoundError(f"model file {path} does not exist; run `repradar train`")
     try:

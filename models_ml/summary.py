@@ -16,21 +16,46 @@ RISK_BY_TEAM_COLUMNS = ["team", "reps", "high_risk_reps", "expected_exits_3m", "
 
 def backtest_lines(result: TrainResult) -> list[str]:
     """One line per estimator kind (pooled backtest), then the choice and the account model."""
-    lines = []
-    pooled = result.backtest.metrics[result.backtest.metrics["origin"] == "pooled"]
-    origins = result.backtest.metrics["origin"].nunique() - 1
+    backtest = result.backtest
+    lines = [f"risk of leaving within {result.horizon_months} months (the horizon shown):"]
+    shown = backtest.shown(backtest.metrics)
+    pooled = shown[shown["origin"] == "pooled"]
+    origins = shown["origin"].nunique() - 1
     for row in pooled.itertuples():
         mark = "*" if row.kind == result.attrition_kind else " "
         lines.append(
-            f"{mark} {row.kind:<17} ROC AUC {row.roc_auc:.3f}  avg precision "
-            f"{row.average_precision:.3f}  Brier {row.brier:.4f} (base rate "
-            f"{row.brier_base_rate:.4f})  top 10%: {row.precision_top10:.0%} leave, "
-            f"{row.lift_top10:.1f}x base"
+            f"{mark} {row.kind:<17} ROC AUC {row.roc_auc:.3f} ({row.roc_auc_low:.3f}-"
+            f"{row.roc_auc_high:.3f})  avg precision {row.average_precision:.3f}  Brier "
+            f"{row.brier:.4f} (base rate {row.brier_base_rate:.4f})  top 10%: "
+            f"{row.precision_top10:.0%} leave, {row.lift_top10:.1f}x base "
+            f"({row.lift_top10_low:.1f}-{row.lift_top10_high:.1f}x)  calibration error "
+            f"{row.calibration_error:.3f} ({row.calibration_error_low:.3f}-"
+            f"{row.calibration_error_high:.3f})"
         )
     lines.append(
-        f"  ({origins} rolling origins, {int(pooled['rows'].iloc[0]):,} test rep-months; "
-        f"* = chosen)"
+        f"  ({origins} rolling origins, {int(pooled['rows'].iloc[0]):,} test rep-months, "
+        f"{int(pooled['positives'].iloc[0])} exits; 95% intervals by resampling reps; "
+        "* = chosen)"
     )
+    everything = backtest.metrics
+    chosen = everything[
+        (everything["origin"] == "pooled") & (everything["kind"] == result.attrition_kind)
+    ].sort_values("horizon_months")
+    lines.append(
+        f"{result.attrition_kind} at every horizon (one hazard model): "
+        + "; ".join(
+            f"{int(row.horizon_months)} months AUC {row.roc_auc:.3f} ({row.roc_auc_low:.3f}-"
+            f"{row.roc_auc_high:.3f}), calibration error {row.calibration_error:.3f}"
+            for row in chosen.itertuples()
+        )
+    )
+    if result.backtest.difference is not None:
+        chosen, other, point, low, high = result.backtest.difference
+        lines.append(
+            f"  {chosen} - {other}: ROC AUC {point:+.3f} (95% interval {low:+.3f} to {high:+.3f})"
+        )
+    if result.backtest.warning:
+        lines.append(f"WARNING: {result.backtest.warning}")
     account = result.account_metrics
     if "roc_auc" in account:
         lines.append(
@@ -92,7 +117,9 @@ def score_lines(result: Scores) -> list[str]:
         f"scored {len(result.reps)} reps as of {result.month_end:%Y-%m-%d}: "
         f"{bands['High']} High, {bands['Medium']} Medium, {bands['Low']} Low "
         f"(run {result.score_run_id}, model {result.model_run_id})",
-        f"expected exits in 3 months {result.reps['probability'].sum():.1f}; revenue at risk "
+        f"expected exits in {_shown_horizon(result)} months "
+        f"{result.reps['probability'].sum():.1f}; in 12 months "
+        f"{result.reps['probability_12m'].sum():.1f}; revenue at risk "
         f"{result.reps['revenue_at_risk'].sum():,.0f} over {len(result.accounts):,} accounts",
     ]
     drifted = result.drift.loc[result.drift["drifted"], "feature"].tolist()
@@ -102,3 +129,8 @@ def score_lines(result: Scores) -> list[str]:
         else "drift: no feature has drifted from the training window (PSI < 0.25)"
     )
     return lines
+
+
+def _shown_horizon(result: Scores) -> int:
+    """The horizon the scores' `probability` is for (3 months when no rep was scored)."""
+    return int(result.reps["horizon_months"].iloc[0]) if len(result.reps) else 3

@@ -24,6 +24,9 @@ METRICS = {
     "roc_auc": NUMBER, "average_precision": NUMBER, "brier": NUMBER,
     "brier_base_rate": NUMBER, "precision_top10": NUMBER, "lift_top10": NUMBER,
     "top_k": COUNT, "precision_top_k": NUMBER, "lift_top_k": NUMBER,
+    "roc_auc_low": NUMBER, "roc_auc_high": NUMBER, "lift_top10_low": NUMBER,
+    "lift_top10_high": NUMBER, "calibration_error": NUMBER,
+    "calibration_error_low": NUMBER, "calibration_error_high": NUMBER,
 }  # fmt: skip
 TABLES: dict[str, dict[str, str]] = {
     "model_runs": {
@@ -32,23 +35,45 @@ TABLES: dict[str, dict[str, str]] = {
         "card_path": TEXT, "train_from": DAY, "train_to": DAY, "horizon_months": COUNT,
         "training_rows": COUNT, "training_exits": COUNT, "base_rate": NUMBER,
         "band_medium": NUMBER, "band_high": NUMBER, "features": TEXT,
+        "auc_difference": NUMBER, "auc_difference_low": NUMBER,
+        "auc_difference_high": NUMBER, "uncertainty_warning": TEXT,
+        "fairness_mitigation": TEXT,
+    },
+    "model_horizons": {
+        "run_id": TEXT, "horizon_months": COUNT, "training_rows": COUNT,
+        "training_exits": COUNT, "base_rate": NUMBER, "band_medium": NUMBER,
+        "band_high": NUMBER,
     },
     "backtests": {
-        "run_id": TEXT, "model": TEXT, "kind": TEXT, "origin": TEXT, "chosen": FLAG,
+        "run_id": TEXT, "model": TEXT, "kind": TEXT, "horizon_months": COUNT,
+        "origin": TEXT, "chosen": FLAG,
         **METRICS,
         "train_rows": COUNT, "train_from": DAY, "train_to": DAY, "test_from": DAY,
         "test_to": DAY, "handovers": COUNT, "held_out_method": TEXT,
         "mean_predicted": NUMBER,
     },
     "backtest_calibration": {
-        "run_id": TEXT, "model": TEXT, "kind": TEXT, "bin": COUNT, "rows": COUNT,
-        "predicted": NUMBER, "observed": NUMBER, "min_score": NUMBER, "max_score": NUMBER,
+        "run_id": TEXT, "model": TEXT, "kind": TEXT, "horizon_months": COUNT, "bin": COUNT,
+        "rows": COUNT, "predicted": NUMBER, "observed": NUMBER, "min_score": NUMBER,
+        "max_score": NUMBER,
     },
     "fairness": {
         "run_id": TEXT, "attribute": TEXT, "group": TEXT, "rows": COUNT,
         "selection_rate": NUMBER, "true_positive_rate": NUMBER,
         "false_positive_rate": NUMBER, "selection_rate_ratio": NUMBER, "flagged": FLAG,
+        "note": TEXT, "exit_rate": NUMBER, "verdict": TEXT, "explanation": TEXT,
+    },
+    "fairness_mitigation": {
+        "run_id": TEXT, "attribute": TEXT, "group": TEXT, "rows": COUNT,
+        "exit_rate": NUMBER, "cutoff_before": NUMBER, "cutoff_after": NUMBER,
+        "selection_rate_before": NUMBER, "selection_rate_after": NUMBER,
+        "true_positive_rate_before": NUMBER, "true_positive_rate_after": NUMBER,
+        "false_positive_rate_before": NUMBER, "false_positive_rate_after": NUMBER,
+        "precision_before": NUMBER, "precision_after": NUMBER, "roc_auc": NUMBER,
         "note": TEXT,
+    },
+    "group_cut_offs": {
+        "run_id": TEXT, "attribute": TEXT, "group": TEXT, "cut_off": NUMBER,
     },
     "proxy_correlations": {
         "run_id": TEXT, "feature": TEXT, "attribute": TEXT, "correlation": NUMBER,
@@ -57,7 +82,8 @@ TABLES: dict[str, dict[str, str]] = {
     "score_runs": {
         "score_run_id": TEXT, "model_run_id": TEXT, "scored_month": DAY,
         "scored_at": MOMENT, "reps": COUNT, "accounts": COUNT, "band_medium": NUMBER,
-        "band_high": NUMBER, "drifted_features": TEXT,
+        "band_high": NUMBER, "drifted_features": TEXT, "horizon_months": COUNT,
+        "fairness_mitigation": TEXT,
     },
     "rep_attrition_scores": {
         "score_run_id": TEXT, "model_run_id": TEXT, "month_end": DAY,
@@ -65,7 +91,8 @@ TABLES: dict[str, dict[str, str]] = {
         "previous_probability": NUMBER, "previous_band": TEXT,
         "probability_change": NUMBER, "band_change": TEXT, "accounts": COUNT,
         "book_revenue_12m": NUMBER, "revenue_lost_if_leaves": NUMBER,
-        "revenue_at_risk": NUMBER,
+        "revenue_at_risk": NUMBER, "horizon_months": COUNT, "probability_1m": NUMBER,
+        "probability_3m": NUMBER, "probability_6m": NUMBER, "probability_12m": NUMBER,
     },
     "rep_risk_drivers": {
         "score_run_id": TEXT, "month_end": DAY, "employee_key": TEXT, "rank": COUNT,
@@ -86,9 +113,21 @@ TABLES: dict[str, dict[str, str]] = {
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Create ml.<table>, or add the declared columns an older version's table lacks."""
     columns = ", ".join(f'"{name}" {kind}' for name, kind in TABLES[table].items())
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{table} ({columns})")
+    existing = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ?",
+            [SCHEMA, table],
+        ).fetchall()
+    }
+    for name, kind in TABLES[table].items():
+        if name not in existing:
+            con.execute(f'ALTER TABLE {SCHEMA}.{table} ADD COLUMN "{name}" {kind}')
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:

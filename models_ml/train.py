@@ -27,28 +27,37 @@ import pandas as pd
 from models_ml.backtest import (
     BacktestResult,
     complete_months,
+    horizon_origins,
     label_horizon_months,
     labelled,
-    rolling_origins,
     run_backtest,
-    split,
     too_little_history,
 )
 from models_ml.card import render_model_card
-from models_ml.estimators import AccountLossModel, AttritionRiskModel
-from models_ml.fairness import age_band, fairness_report, proxy_correlations
+from models_ml.estimators import AccountLossModel
+from models_ml.fairness import (
+    age_band,
+    explain_gaps,
+    fairness_report,
+    group_thresholds,
+    mitigation_effect,
+    proxy_correlations,
+)
 from models_ml.features import (
     ACCOUNT_FEATURES,
     ACCOUNT_LABEL,
     FEATURES,
+    HORIZONS,
     LABEL,
     load_handovers,
     load_snapshots,
 )
+from models_ml.horizons import HorizonRiskModel, horizon_labels
 from models_ml.metrics import score_metrics
 from models_ml.store import model_bytes, remove_partial_directories, write_model_directory
 from models_ml.tables import append
 from pipelines.errors import RepradarError
+from pipelines.settings import fairness_mitigation
 from pipelines.warehouse import (
     checkpoint_committed,
     connect_for_writing,
@@ -103,7 +112,11 @@ class TrainResult:
     account_metrics: dict[str, float]
     fairness: pd.DataFrame
     proxies: pd.DataFrame
+    mitigation: str  # REPRADAR_FAIRNESS_MITIGATION at training: none, gender or age_band
+    mitigation_effect: pd.DataFrame
+    group_cut_offs: pd.DataFrame
     horizon_months: int
+    horizons: pd.DataFrame  # per horizon: known rows, exits, base rate, band cut-offs
     seconds: float
 
     @property
@@ -140,11 +153,16 @@ def training_gap(warehouse: Path, snapshots: pd.DataFrame) -> str | None:
             f"{horizon}-month outcome, {int(rows[LABEL].sum())} of them voluntary exits (the "
             "attrition model needs both exits and stays)"
         )
-    origins = rolling_origins(snapshots, horizon_months=horizon)
+    if horizon not in HORIZONS:
+        return (
+            f"the dbt var attrition_horizon_months is {horizon}; the risk is computed for "
+            f"{', '.join(map(str, HORIZONS))} months, so it must be one of them"
+        )
+    origins = horizon_origins(snapshots)[horizon]
     if not origins:
         return too_little_history(horizon)
-    first_window = split(labelled(snapshots), origins[0])[0]
-    if first_window[LABEL].nunique() < 2:
+    first_window = horizon_labels(snapshots[snapshots["month_end"] <= origins[0].train_to], (1,))
+    if first_window[1].dropna().nunique() < 2:
         return (
             f"no voluntary exits up to {origins[0].train_to:%Y-%m} to train the first "
             "backtest window on; the attrition model needs more history"
@@ -177,24 +195,111 @@ def protected_attributes(warehouse: Path, rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+MITIGATION_ATTRIBUTES = ("gender", "age_band")
+
+
+@dataclass
+class FairnessAudit:
+    """Group rates (with each gap's verdict), proxy features, the measured effect of
+    per-group cut-offs for each attribute, and the cut-offs in force (empty unless the
+    mitigation setting names an attribute)."""
+
+    rates: pd.DataFrame
+    proxies: pd.DataFrame
+    mitigation_effect: pd.DataFrame
+    thresholds: pd.DataFrame
+
+
 def audit_fairness(
-    warehouse: Path, backtest: BacktestResult, rows: pd.DataFrame, threshold: float
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Group rates of the chosen kind's out-of-sample predictions, and proxy features."""
-    predictions = backtest.predictions[backtest.predictions["kind"] == backtest.chosen_kind]
+    warehouse: Path,
+    backtest: BacktestResult,
+    rows: pd.DataFrame,
+    threshold: float,
+    mitigation: str = "none",
+) -> FairnessAudit:
+    """Group rates of the chosen kind's out-of-sample predictions at the horizon shown,
+    whether each gap follows the group's exit rate, proxy features, and per-group cut-offs
+    measured out of sample: fitted on the earlier backtest origins, measured on the later
+    ones."""
+    predictions = backtest.shown(backtest.predictions)
+    predictions = predictions[predictions["kind"] == backtest.chosen_kind].reset_index(drop=True)
     protected = protected_attributes(warehouse, predictions)
+    y = predictions[LABEL].astype(int).to_numpy()
+    scores = predictions["score"].to_numpy()
     rates = fairness_report(
-        predictions[LABEL].astype(int).to_numpy(),
-        predictions["score"].to_numpy(),
+        y,
+        scores,
         protected[["gender", "age_band"]],
         threshold=threshold,
         min_group_size=FAIRNESS_MIN_GROUP_ROWS,
     )
+    gaps = explain_gaps(rates)[["attribute", "group", "verdict", "explanation"]]
+    rates = rates.merge(gaps, on=["attribute", "group"], how="left")
+    origins = sorted(predictions["origin"].unique())
+    earlier = predictions["origin"].isin(origins[: max(len(origins) // 2, 1)]).to_numpy()
+    effects, in_force = [], []
+    for attribute in MITIGATION_ATTRIBUTES:
+        groups = protected[attribute].astype(str)
+        fitted = group_thresholds(
+            y[earlier],
+            scores[earlier],
+            groups[earlier].reset_index(drop=True),
+            threshold=threshold,
+            min_group_size=FAIRNESS_MIN_GROUP_ROWS // 2,
+        )
+        if (~earlier).any():
+            effect = mitigation_effect(
+                y[~earlier],
+                scores[~earlier],
+                groups[~earlier].reset_index(drop=True),
+                threshold=threshold,
+                min_group_size=FAIRNESS_MIN_GROUP_ROWS // 2,
+                thresholds=fitted,
+            )
+            effects.append(effect.assign(attribute=attribute))
+        if attribute == mitigation:
+            every = group_thresholds(
+                y, scores, groups, threshold=threshold, min_group_size=FAIRNESS_MIN_GROUP_ROWS
+            )
+            in_force.append(
+                pd.DataFrame(
+                    {"attribute": attribute, "group": list(every), "cut_off": list(every.values())}
+                )
+            )
     proxies = proxy_correlations(
         rows[FEATURES].reset_index(drop=True),
         protected_attributes(warehouse, rows)[["gender", "birth_year"]],
     )
-    return rates, proxies
+    return FairnessAudit(
+        rates=rates,
+        proxies=proxies,
+        mitigation_effect=pd.concat(effects, ignore_index=True) if effects else pd.DataFrame(),
+        thresholds=(
+            pd.concat(in_force, ignore_index=True)
+            if in_force
+            else pd.DataFrame(columns=["attribute", "group", "cut_off"])
+        ),
+    )
+
+
+def horizon_table(labels: pd.DataFrame) -> pd.DataFrame:
+    """Per horizon: the training rows whose outcome is known, the exits among them, the
+    base rate, and the band cut-offs (1.5x and 3x the base rate)."""
+    rows = []
+    for months in labels.columns:
+        known = labels[months].dropna().astype(int)
+        rate = float(known.mean()) if len(known) else float("nan")
+        rows.append(
+            {
+                "horizon_months": int(months),
+                "training_rows": len(known),
+                "training_exits": int(known.sum()),
+                "base_rate": rate,
+                "band_medium": MEDIUM_BAND_FACTOR * rate,
+                "band_high": HIGH_BAND_FACTOR * rate,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def train_account_model(handovers: pd.DataFrame) -> tuple[AccountLossModel, dict[str, float]]:
@@ -203,13 +308,17 @@ def train_account_model(handovers: pd.DataFrame) -> tuple[AccountLossModel, dict
     cut = int(len(handovers) * (1 - ACCOUNT_TEST_SHARE))
     train, test = handovers.iloc[:cut], handovers.iloc[cut:]
     if len(test) and test[ACCOUNT_LABEL].nunique() == 2:
-        held_out = AccountLossModel().fit(train[ACCOUNT_FEATURES], train[ACCOUNT_LABEL])
+        held_out = AccountLossModel(classes=(0, 1)).fit(
+            train[ACCOUNT_FEATURES], train[ACCOUNT_LABEL]
+        )
         scores = held_out.predict_proba(test[ACCOUNT_FEATURES])[:, 1]
         base_rate = float(train[ACCOUNT_LABEL].mean()) if len(train) else 0.15
         metrics.update(score_metrics(test[ACCOUNT_LABEL].to_numpy(), scores, base_rate=base_rate))
         metrics["held_out_method"] = held_out.method_
         metrics["mean_predicted"] = float(scores.mean())
-    model = AccountLossModel().fit(handovers[ACCOUNT_FEATURES], handovers[ACCOUNT_LABEL])
+    model = AccountLossModel(classes=(0, 1)).fit(
+        handovers[ACCOUNT_FEATURES], handovers[ACCOUNT_LABEL]
+    )
     return model, metrics
 
 
@@ -250,6 +359,9 @@ def _record(warehouse: Path, result: TrainResult) -> None:
                 "band_medium": result.band_medium,
                 "band_high": result.band_high,
                 "features": ",".join(FEATURES),
+                **_difference_columns(result.backtest),
+                "uncertainty_warning": result.backtest.warning,
+                "fairness_mitigation": result.mitigation,
             }
         ]
     )
@@ -262,13 +374,25 @@ def _record(warehouse: Path, result: TrainResult) -> None:
             "backtest_calibration",
             result.backtest.calibration.assign(run_id=run, model="attrition"),
         )
+        append(con, "model_horizons", result.horizons.assign(run_id=run))
         append(con, "fairness", result.fairness.assign(run_id=run))
         append(con, "proxy_correlations", result.proxies.assign(run_id=run))
+        if len(result.mitigation_effect):
+            append(con, "fairness_mitigation", result.mitigation_effect.assign(run_id=run))
+        if len(result.group_cut_offs):
+            append(con, "group_cut_offs", result.group_cut_offs.assign(run_id=run))
         append(con, "model_runs", model_run)
         con.execute("COMMIT")
         checkpoint_committed(con)  # a full disk here leaves the run in the WAL: it stands
     finally:
         con.close()
+
+
+def _difference_columns(backtest: BacktestResult) -> dict[str, float | None]:
+    if backtest.difference is None:
+        return {"auc_difference": None, "auc_difference_low": None, "auc_difference_high": None}
+    _, _, point, low, high = backtest.difference
+    return {"auc_difference": point, "auc_difference_low": low, "auc_difference_high": high}
 
 
 def _record_or_remove(warehouse: Path, result: TrainResult) -> None:
@@ -294,6 +418,7 @@ def train(
     """Backtest, fit and audit both models on `warehouse`, store them, record the run."""
     clock = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    mitigation = fairness_mitigation()
     refuse_if_writing(warehouse)
     try:
         snapshots = load_snapshots(warehouse)
@@ -314,13 +439,22 @@ def train(
     except ValueError as error:
         raise TrainingError(str(error)) from error
     kind = backtest.chosen_kind
-    progress(f"fitting the {kind} attrition model ...")
-    attrition = AttritionRiskModel(kind=kind, random_state=random_state)
-    attrition.fit(rows[FEATURES], rows[LABEL].astype(int), groups=rows["employee_key"])
-    base_rate = float(rows[LABEL].mean())
-    band_medium, band_high = MEDIUM_BAND_FACTOR * base_rate, HIGH_BAND_FACTOR * base_rate
+    progress(
+        f"fitting the {kind} hazard model (risk over {', '.join(map(str, HORIZONS))} months) ..."
+    )
+    ordered = snapshots.sort_values(["month_end", "employee_key"], kind="stable")
+    ordered = ordered.reset_index(drop=True)
+    labels = horizon_labels(ordered)
+    attrition = HorizonRiskModel(kind=kind, shown_months=horizon, random_state=random_state)
+    attrition.fit(
+        ordered[FEATURES], labels, groups=ordered["employee_key"], periods=ordered["month_end"]
+    )
+    horizons = horizon_table(labels)
+    shown = horizons.set_index("horizon_months").loc[horizon]
+    base_rate = float(shown["base_rate"])
+    band_medium, band_high = float(shown["band_medium"]), float(shown["band_high"])
     progress("auditing fairness ...")
-    fairness, proxies = audit_fairness(warehouse, backtest, rows, band_high)
+    audit = audit_fairness(warehouse, backtest, rows, band_high, mitigation)
     progress(f"fitting the account-loss model on {len(handovers):,} past handovers ...")
     account_model, account_metrics = train_account_model(handovers)
     run_id = new_run_id()
@@ -341,9 +475,13 @@ def train(
         band_high=band_high,
         account_method=account_model.method_,
         account_metrics=account_metrics,
-        fairness=fairness,
-        proxies=proxies,
+        fairness=audit.rates,
+        proxies=audit.proxies,
+        mitigation=mitigation,
+        mitigation_effect=audit.mitigation_effect,
+        group_cut_offs=audit.thresholds,
         horizon_months=horizon,
+        horizons=horizons,
         seconds=0.0,
     )
     files = {

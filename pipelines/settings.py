@@ -92,6 +92,15 @@ RETENTION_MONTHS = Setting(
     "after which every build erases their person-level rows",
     "repradar",
 )
+FAIRNESS_MITIGATION = Setting(
+    "REPRADAR_FAIRNESS_MITIGATION",
+    "none",
+    "`none`, `gender` or `age_band`: with an attribute, training fits a High cut-off per "
+    "group of it (equal true-positive rates on the backtest) and scoring bands each rep "
+    "with their group's cut-off; the model card shows the measured effect either way",
+    "repradar",
+)
+MITIGATION_CHOICES = ("none", "gender", "age_band")
 SPARK_MASTER = Setting(
     "REPRADAR_SPARK_MASTER", "local[2]", "Spark master of the `spark` target", "dbt"
 )
@@ -161,6 +170,7 @@ SETTINGS = (
     PSEUDONYM_KEY,
     PSEUDONYM_KEY_BLOCK,
     RETENTION_MONTHS,
+    FAIRNESS_MITIGATION,
     SPARK_MASTER,
     SPARK_DRIVER_MEMORY,
     SPARK_DIR,
@@ -213,6 +223,17 @@ def whole_number(setting: Setting) -> int:
     if not text.strip().isdigit() or int(text) <= 0:
         raise UsageError(f"{setting.name} must be a positive whole number, not {text!r}")
     return int(text)
+
+
+def fairness_mitigation() -> str:
+    """$REPRADAR_FAIRNESS_MITIGATION: none, gender or age_band (UsageError otherwise)."""
+    text = (value(FAIRNESS_MITIGATION) or "none").strip()
+    if text not in MITIGATION_CHOICES:
+        raise UsageError(
+            f"{FAIRNESS_MITIGATION.name} must be one of {', '.join(MITIGATION_CHOICES)}, "
+            f"not {text!r}"
+        )
+    return text
 
 
 def shared_mode() -> int:

@@ -18,6 +18,7 @@ from models_ml.ibm_hr import (
     PROTECTED,
     best_model,
     cross_validate_ibm_hr,
+    default_against_baseline,
     load_ibm_hr,
 )
 
@@ -37,6 +38,13 @@ def test_best_model_reaches_the_auc_bar_next_to_the_baseline(cv_frame: pd.DataFr
     assert best["roc_auc_mean"] >= AUC_BAR, cv_frame.to_string()
     assert BASELINE in set(cv_frame["estimator"])
     assert cv_frame["roc_auc_mean"].notna().all()
+
+
+@pytest.mark.slow
+def test_the_self_tuning_default_matches_or_beats_a_plain_logistic_regression(
+    cv_frame: pd.DataFrame,
+) -> None:
+    assert default_against_baseline(cv_frame) >= -0.001, cv_frame.to_string()
 
 
 def test_protected_attributes_are_never_features() -> None:

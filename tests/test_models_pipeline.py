@@ -15,7 +15,7 @@ import skops.io as sio
 from sklearn.preprocessing import FunctionTransformer
 
 from models_ml.backtest import labelled, rolling_origins, run_backtest, split
-from models_ml.features import FEATURES, LABEL, load_snapshots
+from models_ml.features import FEATURES, LABEL, horizon_label, load_snapshots
 from models_ml.metrics import expected_calibration_error
 from models_ml.store import UntrustedModelFile, load_model
 from tests.conftest import run_repradar
@@ -53,17 +53,33 @@ def test_backtest_origins_never_train_on_what_they_test(warehouse: Path) -> None
         assert not set(train["snapshot_id"]) & set(test["snapshot_id"])
 
 
-def test_backtest_metrics_are_stored_per_origin_and_pooled(scored: Path) -> None:
+def test_backtest_metrics_are_stored_per_kind_horizon_origin_and_pooled(scored: Path) -> None:
     backtests = query(scored, "SELECT * FROM ml.backtests WHERE model = 'attrition'")
-    assert set(backtests["kind"]) == {"logistic", "gradient_boosting"}
-    assert (backtests["origin"] == "pooled").sum() == 2
-    assert backtests["chosen"].sum() == backtests["origin"].nunique()
+    shown = backtests[backtests["horizon_months"] == 3]
+    assert set(shown["kind"]) == {"logistic", "gradient_boosting"}
+    assert (shown["origin"] == "pooled").sum() == 2
+    chosen = backtests[backtests["chosen"]]
+    assert set(chosen["horizon_months"]) == {1, 3, 6, 12}
+    assert (chosen["origin"] == "pooled").sum() == 4
     calibration = query(scored, "SELECT * FROM ml.backtest_calibration")
-    assert calibration.groupby("kind")["bin"].nunique().min() == 10
+    assert calibration.groupby(["kind", "horizon_months"])["bin"].nunique().min() == 10
+
+
+def test_every_pooled_row_carries_bootstrap_intervals(scored: Path) -> None:
+    pooled = query(
+        scored, "SELECT * FROM ml.backtests WHERE origin = 'pooled' AND model = 'attrition'"
+    )
+    assert (pooled["roc_auc_low"] < pooled["roc_auc"]).all()
+    assert (pooled["roc_auc"] < pooled["roc_auc_high"]).all()
+    assert (pooled["lift_top10_low"] <= pooled["lift_top10_high"]).all()
+    assert pooled["calibration_error_high"].notna().all()
 
 
 def test_the_chosen_model_ranks_leavers_and_beats_the_base_rate(scored: Path) -> None:
-    pooled = query(scored, "SELECT * FROM ml.backtests WHERE chosen AND origin = 'pooled'").iloc[0]
+    pooled = query(
+        scored,
+        "SELECT * FROM ml.backtests WHERE chosen AND origin = 'pooled' AND horizon_months = 3",
+    ).iloc[0]
     assert pooled["roc_auc"] > 0.72
     assert pooled["lift_top10"] > 2.5
     assert pooled["brier"] < pooled["brier_base_rate"]
@@ -71,7 +87,7 @@ def test_the_chosen_model_ranks_leavers_and_beats_the_base_rate(scored: Path) ->
 
 def test_probabilities_are_calibrated_on_held_out_months(warehouse: Path) -> None:
     result = run_backtest(load_snapshots(warehouse), kinds=("logistic",))
-    scored = result.predictions
+    scored = result.shown(result.predictions)
     y, p = scored[LABEL].astype(int).to_numpy(), scored["score"].to_numpy()
     assert abs(p.mean() - y.mean()) < 0.02
     assert expected_calibration_error(y, p) < 0.03
@@ -111,6 +127,10 @@ def test_the_model_card_has_data_metrics_fairness_limits_and_drift(scored: Path)
         "## Fairness",
         "## Limits",
         "## Drift at the last scoring",
+        "## Horizons",
+        "95% interval",
+        "### Do the gaps follow the groups' exit rates?",
+        "### Mitigation: a High cut-off per group",
         "not decisions",
     ):
         assert section in card
@@ -302,3 +322,64 @@ def test_person_level_scores_stay_out_of_analyst_schemas(scored: Path) -> None:
         "WHERE column_name = 'probability' AND table_schema NOT IN ('ml', 'restricted')",
     )
     assert person_level.empty, person_level
+
+
+def test_the_three_month_label_rebuilt_from_time_to_event_matches_dbt(warehouse: Path) -> None:
+    snapshots = load_snapshots(warehouse)
+    rebuilt = horizon_label(snapshots, 3)
+    pd.testing.assert_series_equal(
+        rebuilt.astype("Float64"), snapshots[LABEL].astype("Float64"), check_names=False
+    )
+
+
+def test_scores_keep_every_horizon_and_show_the_three_month_one(scored: Path) -> None:
+    scores = query(scored, "SELECT * FROM ml.rep_attrition_scores")
+    assert (scores["horizon_months"] == 3).all()
+    np.testing.assert_allclose(scores["probability"], scores["probability_3m"])
+    ordered = scores[["probability_1m", "probability_3m", "probability_6m", "probability_12m"]]
+    assert (ordered.diff(axis=1).iloc[:, 1:] >= 0).all().all()
+    team = query(scored, "SELECT * FROM marts.mart_risk_by_team WHERE is_company_total").iloc[0]
+    assert team["expected_exits_1m"] < team["expected_exits_3m"] < team["expected_exits_12m"]
+
+
+def test_a_fairness_mitigation_setting_bands_each_rep_with_their_groups_cut_off(
+    scored: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(scored, copy)
+    shutil.copytree(scored.parent / "models", tmp_path / "models")
+    setting = {"REPRADAR_FAIRNESS_MITIGATION": "gender"}
+    run_repradar("train", "--warehouse", str(copy), env=setting)
+    run_repradar("score", "--warehouse", str(copy), env=setting)
+    run = model_run(copy)
+    assert run["fairness_mitigation"] == "gender"
+    cut_offs = query(
+        copy, "SELECT * FROM ml.group_cut_offs WHERE run_id = ?", [run["model_run_id"]]
+    )
+    assert set(cut_offs["attribute"]) == {"gender"} and len(cut_offs) >= 2
+    scores = query(
+        copy,
+        """SELECT s.probability, s.band, p.gender FROM ml.rep_attrition_scores s
+        JOIN restricted.dim_people p USING (employee_key)
+        WHERE s.score_run_id = (SELECT max(score_run_id) FROM ml.score_runs)""",
+    )
+    cut = (
+        scores["gender"]
+        .fillna("unknown")
+        .map(dict(zip(cut_offs["group"], cut_offs["cut_off"], strict=True)))
+    )
+    cut = cut.fillna(run["band_high"])
+    np.testing.assert_array_equal(scores["band"] == "High", scores["probability"] >= cut)
+    card = (copy.parent / run["card_path"]).read_text(encoding="utf-8")
+    assert "**On** for gender" in card and "true-positive rates from" in card
+
+
+def test_an_unknown_mitigation_setting_is_a_usage_error(scored: Path) -> None:
+    result = run_repradar(
+        "train",
+        "--warehouse",
+        str(scored),
+        check=False,
+        env={"REPRADAR_FAIRNESS_MITIGATION": "race"},
+    )
+    assert result.returncode == 2 and "REPRADAR_FAIRNESS_MITIGATION" in result.stderr

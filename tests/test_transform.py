@@ -31,7 +31,14 @@ MARTS = {
     "mart_handover_outcomes",
     "dim_employees",
 }
-LABELS = ["exit_type_within_horizon", "left_voluntarily_within_horizon", "label_status"]
+LABELS = [
+    "exit_type_within_horizon",
+    "left_voluntarily_within_horizon",
+    "label_status",
+    "months_to_exit",
+    "exit_type",
+    "follow_up_months",
+]
 
 
 @pytest.fixture(scope="module")

@@ -112,6 +112,23 @@ def _accounts(con: duckdb.DuckDBPyConnection, score_run_id: str) -> pd.DataFrame
     ).df()
 
 
+def _horizon(rep: pd.Series) -> int:
+    """The horizon of the rep's probability and band (3 months before issue #19)."""
+    months = rep.get("horizon_months")
+    return 3 if months is None or pd.isna(months) else int(months)
+
+
+def _other_horizons(rep: pd.Series) -> list[str]:
+    """The risk over the other horizons, when the scoring has them."""
+    shown = _horizon(rep)
+    parts = [
+        f"{int(months)} months {rep[f'probability_{months}m']:.0%}"
+        for months in (1, 3, 6, 12)
+        if months != shown and pd.notna(rep.get(f"probability_{months}m"))
+    ]
+    return [f"- Over other horizons: {', '.join(parts)}"] if parts else []
+
+
 def _change_text(rep: pd.Series) -> str:
     if pd.isna(rep["previous_band"]) or pd.isna(rep["probability_change"]):
         return "first scoring"
@@ -178,8 +195,9 @@ def compose_rep_alert(
     lines = [
         f"**{name}**, {team}; manager: {_name(rep['manager_name'])}",
         "",
-        f"- Risk of leaving within 3 months: **{rep['probability']:.0%} ({band})**, "
-        f"{_change_text(rep)}",
+        f"- Risk of leaving within {_horizon(rep)} months: **{rep['probability']:.0%} "
+        f"({band})**, {_change_text(rep)}",
+        *_other_horizons(rep),
         f"- Scored on the month ending {rep['month_end']:%d %b %Y}",
         f"- Revenue at risk: **{money(rep['revenue_at_risk'], currency)}** "
         f"(of {money(rep['book_revenue_12m'], currency)} booked on their accounts in 12 months)",

@@ -343,9 +343,12 @@ def _risk(data: ReportData) -> Section:
         )
         tones.append("bad" if r.high_risk_reps_band != "0" else "")
     month_end = risk["month_end"].iloc[0]
+    months = risk["horizon_months"].dropna()
+    months = int(months.iloc[0]) if len(months) else 3
     lead = (
         f"Scored at {month_end:%d %b %Y}. Expected exits are the sum of the reps' probabilities "
-        "of leaving within 3 months; revenue at risk is what would be lost with them. Teams "
+        f"of leaving within {months} months, and High risk is a rep's probability over that "
+        "horizon; revenue at risk is what would be lost with them. Teams "
         f"under {MIN_GROUP} reps are suppressed, and the next-smallest with them, so no one "
         "can be singled out; the figures are shown in bands and rounded to two significant "
         "figures so that one rep moving between teams does not show from one week to the next."
@@ -358,7 +361,7 @@ def _risk(data: ReportData) -> Section:
                 "Team",
                 "Reps (nearest 5)",
                 "High-risk reps",
-                "Expected exits (3 months)",
+                f"Expected exits ({months} months)",
                 "Revenue at risk",
             ],
             rows,

@@ -325,7 +325,7 @@ def _risk_by_team(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
         return None
     return _frame(
         con,
-        """SELECT team, is_company_total, month_end, reps, high_risk_reps_band,
+        """SELECT team, is_company_total, month_end, horizon_months, reps, high_risk_reps_band,
             expected_exits_band, revenue_at_risk_rounded, is_suppressed
         FROM marts.mart_risk_by_team
         ORDER BY is_company_total DESC, is_suppressed, revenue_at_risk_rounded DESC NULLS LAST,

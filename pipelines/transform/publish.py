@@ -234,7 +234,8 @@ def _risk_by_team() -> str:
     return f"""
         SELECT team, is_company_total, month_end,
             CAST(round(reps / {MIN_CELL}) * {MIN_CELL} AS BIGINT) AS reps,
-            high_risk_reps_band, expected_exits_band, revenue_at_risk_rounded, is_suppressed
+            horizon_months, high_risk_reps_band, expected_exits_band, revenue_at_risk_rounded,
+            is_suppressed
         FROM hr.marts.mart_risk_by_team"""
 
 

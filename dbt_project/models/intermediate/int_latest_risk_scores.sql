@@ -43,7 +43,12 @@ select
     scores.accounts,
     scores.book_revenue_12m,
     scores.revenue_lost_if_leaves,
-    scores.revenue_at_risk
+    scores.revenue_at_risk,
+    scores.horizon_months,
+    scores.probability_1m,
+    scores.probability_3m,
+    scores.probability_6m,
+    scores.probability_12m
 from {{ ref('stg_ml__rep_attrition_scores') }} as scores
 inner join latest_run
     on scores.score_run_id = latest_run.score_run_id

@@ -271,7 +271,16 @@ select
             then 'censored_involuntary'
         when snapshots.horizon_end > bounds.as_of_date then 'censored_horizon'
         else 'observed_stay'
-    end as label_status
+    end as label_status,
+    -- time to event, for the labels of every horizon (1, 3, 6, 12 months): the calendar
+    -- months from this month to the exit's month, the exit's type, and how many whole
+    -- calendar months after this month-end the data has seen (an exit within k <= that
+    -- many months, or a stay through them, is known)
+    {{ months_between('snapshots.month_end', 'snapshots.termination_date') }} as months_to_exit,
+    snapshots.termination_type as exit_type,
+    {{ months_between('snapshots.month_end', 'bounds.as_of_date') }}
+        - case when bounds.as_of_date < {{ month_end('bounds.as_of_date') }} then 1 else 0 end
+        as follow_up_months
 from snapshots
 cross join bounds
 left join performance

@@ -74,6 +74,11 @@ select
     scores.accounts,
     {{ money('scores.book_revenue_12m') }} as book_revenue_12m,
     {{ money('scores.revenue_at_risk') }} as revenue_at_risk,
+    scores.horizon_months,
+    scores.probability_1m,
+    scores.probability_3m,
+    scores.probability_6m,
+    scores.probability_12m,
     successors.successor_employee_key as suggested_successor_employee_key,
     successor_people.employee_name as suggested_successor_name,
     scores.score_run_id

@@ -12,13 +12,17 @@ with scores as (
 by_team as (
     select
         scores.team as reporting_team, false as is_company_total, scores.score_run_id,
-        scores.month_end, scores.band, scores.probability, scores.revenue_at_risk,
+        scores.month_end, scores.band, scores.horizon_months, scores.probability,
+        scores.probability_1m, scores.probability_3m,
+        scores.probability_6m, scores.probability_12m, scores.revenue_at_risk,
         scores.book_revenue_12m
     from scores
     union all
     select
         'All teams' as reporting_team, true as is_company_total, scores.score_run_id,
-        scores.month_end, scores.band, scores.probability, scores.revenue_at_risk,
+        scores.month_end, scores.band, scores.horizon_months, scores.probability,
+        scores.probability_1m, scores.probability_3m,
+        scores.probability_6m, scores.probability_12m, scores.revenue_at_risk,
         scores.book_revenue_12m
     from scores
 ),
@@ -32,7 +36,12 @@ aggregated as (
         count(*) as reps,
         {{ count_if("band = 'High'") }} as high_risk_reps,
         {{ count_if("band = 'Medium'") }} as medium_risk_reps,
-        sum(probability) as expected_exits_3m,
+        max(horizon_months) as horizon_months,
+        sum(probability) as expected_exits,
+        sum(probability_1m) as expected_exits_1m,
+        sum(probability_3m) as expected_exits_3m,
+        sum(probability_6m) as expected_exits_6m,
+        sum(probability_12m) as expected_exits_12m,
         sum(revenue_at_risk) as revenue_at_risk,
         sum(book_revenue_12m) as book_revenue_12m
     from by_team
@@ -78,18 +87,23 @@ select
     cast(case when not is_suppressed then reps end as bigint) as reps,
     cast(case when not is_suppressed then high_risk_reps end as bigint) as high_risk_reps,
     cast(case when not is_suppressed then medium_risk_reps end as bigint) as medium_risk_reps,
+    cast(horizon_months as bigint) as horizon_months,
+    cast(case when not is_suppressed then expected_exits end as double) as expected_exits,
+    cast(case when not is_suppressed then expected_exits_1m end as double) as expected_exits_1m,
     cast(case when not is_suppressed then expected_exits_3m end as double) as expected_exits_3m,
+    cast(case when not is_suppressed then expected_exits_6m end as double) as expected_exits_6m,
+    cast(case when not is_suppressed then expected_exits_12m end as double) as expected_exits_12m,
     {{ money('case when not is_suppressed then revenue_at_risk end') }} as revenue_at_risk,
     {{ money('case when not is_suppressed then book_revenue_12m end') }} as book_revenue_12m,
     -- What leadership is shown (def_risk_differencing): bands and a rounded amount, so that
     -- one rep moving between teams or scorings does not show as an exact difference.
     case
         when is_suppressed then null
-        when expected_exits_3m < 1 then '0-1'
-        when expected_exits_3m < 2 then '1-2'
-        when expected_exits_3m < 3 then '2-3'
-        when expected_exits_3m < 5 then '3-5'
-        when expected_exits_3m < 10 then '5-10'
+        when expected_exits < 1 then '0-1'
+        when expected_exits < 2 then '1-2'
+        when expected_exits < 3 then '2-3'
+        when expected_exits < 5 then '3-5'
+        when expected_exits < 10 then '5-10'
         else '10 or more'
     end as expected_exits_band,
     case
