@@ -8,8 +8,9 @@ import pandas as pd
 
 from models_ml.backtest import TOP_K
 from models_ml.estimators import PRIOR_LOSS_RATE
-from models_ml.fairness import fairness_markdown, mitigation_summary
+from models_ml.fairness import fairness_markdown
 from models_ml.features import FEATURES
+from models_ml.group_thresholds import mitigation_summary
 
 if TYPE_CHECKING:
     from models_ml.train import TrainResult

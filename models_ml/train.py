@@ -35,14 +35,7 @@ from models_ml.backtest import (
 )
 from models_ml.card import render_model_card
 from models_ml.estimators import AccountLossModel
-from models_ml.fairness import (
-    age_band,
-    explain_gaps,
-    fairness_report,
-    group_thresholds,
-    mitigation_effect,
-    proxy_correlations,
-)
+from models_ml.fairness import age_band, explain_gaps, fairness_report, proxy_correlations
 from models_ml.features import (
     ACCOUNT_FEATURES,
     ACCOUNT_LABEL,
@@ -52,6 +45,7 @@ from models_ml.features import (
     load_handovers,
     load_snapshots,
 )
+from models_ml.group_thresholds import group_thresholds, mitigation_effect
 from models_ml.horizons import HorizonRiskModel, horizon_labels
 from models_ml.metrics import score_metrics
 from models_ml.store import model_bytes, remove_partial_directories, write_model_directory

@@ -92,6 +92,14 @@ RETENTION_MONTHS = Setting(
     "after which every build erases their person-level rows",
     "repradar",
 )
+RISK_HORIZON_MONTHS = Setting(
+    "REPRADAR_RISK_HORIZON_MONTHS",
+    "3",
+    "the horizon of the risk shown (bands, alerts, report): 1, 3, 6 or 12 months; the "
+    "scores and HR marts keep all four. Read by `transform` (the snapshots' label), then "
+    "`train` and `score` follow it",
+    "dbt",
+)
 FAIRNESS_MITIGATION = Setting(
     "REPRADAR_FAIRNESS_MITIGATION",
     "none",
@@ -170,6 +178,7 @@ SETTINGS = (
     PSEUDONYM_KEY,
     PSEUDONYM_KEY_BLOCK,
     RETENTION_MONTHS,
+    RISK_HORIZON_MONTHS,
     FAIRNESS_MITIGATION,
     SPARK_MASTER,
     SPARK_DRIVER_MEMORY,

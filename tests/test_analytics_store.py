@@ -91,6 +91,7 @@ def test_after_scoring_it_also_holds_risk_by_team_in_bands_only(scored_analytics
         "team",
         "is_company_total",
         "month_end",
+        "horizon_months",
         "reps",
         "is_suppressed",
         *TEAM_RISK_BANDS,

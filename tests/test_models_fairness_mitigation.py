@@ -9,14 +9,16 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from models_ml.fairness import (
-    EFFECT_COLUMNS,
     GAP_COLUMNS,
-    GROUP_THRESHOLD_METHODS,
     RATE_COLUMNS,
-    apply_group_thresholds,
     explain_gaps,
     fairness_report,
     group_rates,
+)
+from models_ml.group_thresholds import (
+    EFFECT_COLUMNS,
+    GROUP_THRESHOLD_METHODS,
+    apply_group_thresholds,
     group_thresholds,
     mitigation_effect,
     mitigation_summary,

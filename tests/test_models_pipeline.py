@@ -383,3 +383,24 @@ def test_an_unknown_mitigation_setting_is_a_usage_error(scored: Path) -> None:
         env={"REPRADAR_FAIRNESS_MITIGATION": "race"},
     )
     assert result.returncode == 2 and "REPRADAR_FAIRNESS_MITIGATION" in result.stderr
+
+
+def test_the_horizon_shown_is_a_setting_that_train_and_score_follow(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse, copy)
+    six = {"REPRADAR_RISK_HORIZON_MONTHS": "6"}
+    run_repradar("transform", "--warehouse", str(copy), env=six)
+    run_repradar("train", "--warehouse", str(copy), env=six)
+    run_repradar("score", "--warehouse", str(copy), env=six)
+    run = model_run(copy)
+    assert run["horizon_months"] == 6
+    pooled = query(copy, "SELECT * FROM ml.backtests WHERE chosen AND origin = 'pooled'")
+    assert set(pooled["horizon_months"]) == {1, 3, 6, 12}
+    scores = query(copy, "SELECT * FROM ml.rep_attrition_scores")
+    assert (scores["horizon_months"] == 6).all()
+    np.testing.assert_allclose(scores["probability"], scores["probability_6m"])
+    team = query(copy, "SELECT * FROM marts.mart_risk_by_team WHERE is_company_total").iloc[0]
+    assert team["horizon_months"] == 6
+    assert team["expected_exits"] == pytest.approx(team["expected_exits_6m"])
