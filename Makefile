@@ -43,6 +43,7 @@ bench: $(TEST_STAMP)  # spark_parity needs the spark extra
 	$(VENV)/bin/python benchmarks/transform_speed.py
 	$(VENV)/bin/python benchmarks/model_quality.py
 	$(VENV)/bin/python benchmarks/ibm_hr_check.py
+	$(VENV)/bin/python benchmarks/model_truth.py
 	$(VENV)/bin/python benchmarks/operations_speed.py
 	$(VENV)/bin/python benchmarks/mapping_speed.py
 	$(VENV)/bin/python benchmarks/spark_parity.py
