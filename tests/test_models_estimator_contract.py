@@ -105,3 +105,28 @@ def test_account_model_with_known_classes_accepts_no_past_handovers() -> None:
 def test_account_model_without_known_classes_needs_both_outcomes() -> None:
     with pytest.raises(ValueError, match="one class"):
         AccountLossModel().fit(pd.DataFrame({"x": [1.0, 2.0]}), [0, 0])
+
+
+def test_a_companys_own_column_types_are_read_as_numbers_dates_and_categories() -> None:
+    rng = np.random.default_rng(10)
+    n = 600
+    X = pd.DataFrame(
+        {
+            "level": pd.array(rng.integers(0, 5, n), dtype="Int64"),
+            "remote": pd.array(rng.random(n) < 0.5, dtype="boolean"),
+            "region": pd.array(rng.choice(["north", "south", None], n), dtype="string"),
+            "grade": pd.Categorical(rng.choice(["a", "b"], n)),
+            "hired": pd.Timestamp("2020-01-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 1500, n), unit="D"),
+            "notice": pd.to_timedelta(rng.integers(0, 90, n), unit="D"),
+        }
+    )
+    X.loc[::7, "level"] = pd.NA
+    X.loc[::11, "remote"] = pd.NA
+    days = (X["hired"] - X["hired"].min()).dt.days
+    y = (rng.random(n) < 0.1 + 0.4 * (days > 1000)).astype(int)
+    model = AttritionRiskModel().fit(X, y)
+    p = model.predict_proba(X)[:, 1]
+    assert np.isfinite(p).all()
+    assert p[days > 1000].mean() > p[days <= 1000].mean() + 0.15
+    assert set(model.explain(X.head(1), top=6)["feature"]) == set(X.columns)
