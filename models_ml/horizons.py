@@ -29,8 +29,17 @@ EDGE = 1e-6
 
 
 def horizon_labels(snapshots: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
-    """The label of every horizon (columns = months), NA where censored."""
-    return pd.DataFrame({months: horizon_label(snapshots, months) for months in horizons})
+    """The label of every horizon (columns = months), NA where censored, and NA wherever
+    the data has not seen the whole window yet: in the last months an exit can already be
+    known (a resignation with a later last day) while a stay cannot, so keeping those
+    exits would teach the model too many exits."""
+    seen = snapshots["follow_up_months"]
+    return pd.DataFrame(
+        {
+            months: horizon_label(snapshots, months).where((seen >= months).fillna(False))
+            for months in horizons
+        }
+    )
 
 
 def risk_column(months: int) -> str:

@@ -44,7 +44,8 @@ def backtest_lines(result: TrainResult) -> list[str]:
     lines.append(
         f"{result.attrition_kind} at every horizon (one hazard model): "
         + "; ".join(
-            f"{int(row.horizon_months)} months AUC {row.roc_auc:.3f} ({row.roc_auc_low:.3f}-"
+            f"{int(row.horizon_months)} month{'s' if row.horizon_months > 1 else ''} AUC "
+            f"{row.roc_auc:.3f} ({row.roc_auc_low:.3f}-"
             f"{row.roc_auc_high:.3f}), calibration error {row.calibration_error:.3f}"
             for row in chosen.itertuples()
         )

@@ -59,6 +59,7 @@ def test_rep_alert_says_who_why_what_is_at_risk_and_what_to_do(unalerted: Path) 
     assert rep["employee_name"] in text and rep["team"] in text and rep["manager_name"] in text
     assert f"Risk of leaving within 3 months: **{rep['probability']:.0%} (High)**" in text
     assert f"12 months {rep['probability_12m']:.0%}" in text
+    assert f"1 month {rep['probability_1m']:.0%}," in text
     assert rep["driver_1"] in text
     assert "Accounts to hand over first:\n1. " in text
     assert "Recommended actions:\n- [ ] " + STAY_INTERVIEW in text

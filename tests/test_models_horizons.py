@@ -108,3 +108,17 @@ def test_the_monthly_hazard_is_required_among_the_horizons() -> None:
     train = person_months(50, seed=2)
     with pytest.raises(ValueError, match="must include 1"):
         HorizonRiskModel(horizons=(3, 6)).fit(train[["trait"]], horizon_labels(train, (3, 6)))
+
+
+def test_a_window_the_data_has_not_seen_whole_is_not_learned_from_even_after_an_exit() -> None:
+    rows = pd.DataFrame(
+        {
+            "months_to_exit": pd.array([1, 1, 5], dtype="Int64"),
+            "exit_type": ["voluntary", "voluntary", "voluntary"],
+            "follow_up_months": pd.array([0, 4, 4], dtype="Int64"),
+        }
+    )
+    labels = horizon_labels(rows)
+    assert labels[1].tolist() == [pd.NA, 1, 0]
+    assert labels[3].tolist() == [pd.NA, 1, 0]
+    assert labels[6].isna().all()

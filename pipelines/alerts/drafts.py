@@ -122,7 +122,7 @@ def _other_horizons(rep: pd.Series) -> list[str]:
     """The risk over the other horizons, when the scoring has them."""
     shown = _horizon(rep)
     parts = [
-        f"{int(months)} months {rep[f'probability_{months}m']:.0%}"
+        f"{months} month{'s' if months > 1 else ''} {rep[f'probability_{months}m']:.0%}"
         for months in (1, 3, 6, 12)
         if months != shown and pd.notna(rep.get(f"probability_{months}m"))
     ]
