@@ -34,6 +34,8 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from models_ml.column_types import plain_types
+
 KINDS = ("logistic", "gradient_boosting")
 # Candidates tried by `fit` when C is None: strong to weak L2 shrinkage.
 C_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -172,7 +174,7 @@ class _ValidatedInput:
                     f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 "
                     f"is required by {type(self).__name__}."
                 )
-            X = _plain_types(X)
+            X = plain_types(X)
             numeric = X.select_dtypes(include="number")
             if numeric.shape[1] and np.isinf(numeric.to_numpy(dtype=float)).any():
                 raise ValueError("Input X contains infinity or a value too large for float64.")
@@ -213,31 +215,6 @@ class _ValidatedInput:
         tags.input_tags.string = False
         tags.classifier_tags.multi_class = False  # one event: leaves, or is lost
         return tags
-
-
-def _plain_types(X: pd.DataFrame) -> pd.DataFrame:
-    """The columns in the types the pipelines take, whatever a company's export used:
-    nullable integers, floats and booleans become float64 (NA -> NaN); dates and
-    durations become days (since 1970-01-01, or long); pandas strings and categories
-    become text with NaN for missing."""
-    types = pd.api.types
-    columns = {}
-    for name in X.columns:
-        column = X[name]
-        if isinstance(column.dtype, pd.DatetimeTZDtype):
-            column = column.dt.tz_convert(None)
-        if types.is_datetime64_dtype(column):
-            column = (column - pd.Timestamp(0)) / pd.Timedelta(days=1)
-        elif types.is_timedelta64_dtype(column):
-            column = column / pd.Timedelta(days=1)
-        elif types.is_extension_array_dtype(column) and (
-            types.is_numeric_dtype(column) or types.is_bool_dtype(column)
-        ):
-            column = column.astype("float64")
-        elif not (types.is_numeric_dtype(column) or types.is_bool_dtype(column)):
-            column = column.astype(object).where(column.notna(), np.nan)
-        columns[name] = column
-    return pd.DataFrame(columns, index=X.index)
 
 
 class ExplainByOcclusion:
