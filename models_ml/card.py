@@ -11,6 +11,7 @@ from models_ml.estimators import PRIOR_LOSS_RATE
 from models_ml.fairness import fairness_markdown
 from models_ml.features import FEATURES
 from models_ml.group_thresholds import mitigation_summary
+from pipelines.safe_text import markdown
 
 if TYPE_CHECKING:
     from models_ml.train import TrainResult
@@ -140,8 +141,8 @@ def _gaps_section(card: TrainResult) -> list[str]:
         "",
     ]
     lines += [
-        f"- {row.attribute} {row.group}: **{row.verdict}**"
-        + _after_verdict(str(row.explanation), str(row.verdict))
+        f"- {row.attribute} {markdown(row.group)}: **{row.verdict}**"
+        + markdown(_after_verdict(str(row.explanation), str(row.verdict)))
         for row in judged.itertuples()
     ] or ["- No group is large enough to judge."]
     lines += ["", "### Mitigation: a High cut-off per group", ""]

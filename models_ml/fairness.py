@@ -33,6 +33,8 @@ from fairlearn.metrics import (
 )
 from numpy.typing import ArrayLike
 
+from pipelines.safe_text import markdown
+
 # Age bands by age in whole years at the scoring date: under 30, 30-39, 40-49, 50 and over.
 AGE_BANDS: tuple[str, ...] = ("under 30", "30-39", "40-49", "50 and over")
 UNKNOWN = "unknown"
@@ -278,7 +280,7 @@ def _rates_table(rates: pd.DataFrame) -> list[str]:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     lines += [
-        f"| {r.attribute} | {r.group} | {r.rows:,} | {_number(r.selection_rate)} "
+        f"| {r.attribute} | {markdown(r.group)} | {r.rows:,} | {_number(r.selection_rate)} "
         f"| {_number(r.true_positive_rate)} | {_number(r.false_positive_rate)} "
         f"| {_number(r.selection_rate_ratio)} | {'yes' if r.flagged else ''} | {r.note} |"
         for r in rates.itertuples()

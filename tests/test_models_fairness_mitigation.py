@@ -337,3 +337,20 @@ def test_the_mitigation_summary_states_the_gap_and_the_precision_cost(alerts) ->
         f"({overall['precision_after'] - overall['precision_before']:+.2f})"
     ) in text
     assert f"ROC AUC ({overall['roc_auc']:.2f}) is unchanged" in text
+
+
+def test_a_group_name_from_the_hr_data_cannot_break_the_cards_markdown() -> None:
+    from models_ml.fairness import fairness_markdown
+
+    rates = fairness_report(
+        [1, 0, 1, 0, 0, 0],
+        [0.9, 0.1, 0.8, 0.2, 0.1, 0.1],
+        pd.DataFrame({"gender": ["F|**x**\n# h"] * 6}),
+        threshold=0.5,
+        min_group_size=1,
+    )
+    card = fairness_markdown(
+        rates, pd.DataFrame(columns=["feature", "attribute", "correlation", "flagged"])
+    )
+    row = next(line for line in card.splitlines() if line.startswith("| gender"))
+    assert "F\\|\\*\\*x\\*\\* \\# h" in row and row.count(" | ") == 8
