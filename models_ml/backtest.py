@@ -130,15 +130,10 @@ class BacktestResult:
     difference: tuple[str, str, float, float, float] | None = None
     warning: str | None = None
 
-    def pooled(self, kind: str | None = None, horizon_months: int | None = None) -> pd.Series:
-        """The pooled metrics row of `kind` at `horizon_months` (default: the chosen kind
-        at the horizon shown)."""
-        metrics = self.metrics
-        rows = metrics[
-            (metrics["origin"] == "pooled")
-            & (metrics["kind"] == (kind or self.chosen_kind))
-            & (metrics["horizon_months"] == (horizon_months or self.horizon_months))
-        ]
+    def pooled(self) -> pd.Series:
+        """The pooled metrics row of the chosen kind at the horizon shown."""
+        metrics = self.shown(self.metrics)
+        rows = metrics[(metrics["origin"] == "pooled") & (metrics["kind"] == self.chosen_kind)]
         return rows.iloc[0]
 
     def shown(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -318,20 +313,17 @@ def run_backtest(
     metrics = pd.DataFrame(metrics)
     shown = predictions[predictions["horizon_months"] == horizon_months]
     difference = _difference(shown, chosen, random_state)
-    pooled = metrics[
-        (metrics["origin"] == "pooled")
-        & (metrics["kind"] == chosen)
-        & (metrics["horizon_months"] == horizon_months)
-    ].iloc[0]
-    return BacktestResult(
+    result = BacktestResult(
         metrics=metrics,
         calibration=pd.concat(calibration, ignore_index=True),
         predictions=predictions,
         chosen_kind=chosen,
         horizon_months=horizon_months,
         difference=difference,
-        warning=verdict(int(pooled["positives"]), pooled.to_dict(), difference),
     )
+    pooled = result.pooled()
+    result.warning = verdict(int(pooled["positives"]), pooled.to_dict(), difference)
+    return result
 
 
 def _fit_at(

@@ -21,12 +21,6 @@ CALIBRATION_BINS = 10
 INTERVAL_METRICS = ("roc_auc", "lift_top10", "calibration_error")
 
 
-def calibration_error(y: np.ndarray, scores: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
-    """Row-weighted mean |mean predicted - observed rate| over equal-count score bins."""
-    weights = np.ones(len(y))
-    return _Sorted(y, scores).calibration_error(weights, bins)
-
-
 class _Sorted:
     """Rows sorted by score once, so that each bootstrap sample (a weight per row: how
     many times it was drawn) costs O(rows): AUC by the weighted Mann-Whitney count (ties
